@@ -1,0 +1,100 @@
+import fp from 'fastify-plugin'
+import { Value } from '@sinclair/typebox/value'
+import { EnvSchema, type Env } from '../src/config/env-schema.js'
+import { resolveSecrets } from '../src/config/secrets.js'
+import { ConfigError } from '../src/config/config-error.js'
+
+export { ConfigError }
+
+const PROVIDER_URLS = ['GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL'] as const
+
+/**
+ * Reads and validates the environment. Throws ConfigError naming the first bad variable,
+ * so a misconfigured instance refuses to boot instead of failing at its first request.
+ */
+export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
+  const raw: Record<string, unknown> = {}
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const value = environment[name]
+    // An empty variable means "unset", as in most twelve-factor tools.
+    if (value !== undefined && value !== '') raw[name] = value
+  }
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw))
+  const error = Value.Errors(EnvSchema, converted).First()
+  if (error) {
+    const name = error.path.split('/')[1] ?? '(environment)'
+    throw new ConfigError(`${name}: ${error.message}${name in raw ? '' : ' (unset)'}`)
+  }
+  const env = converted as Env
+  checkUrl('DATABASE_URL', env.DATABASE_URL)
+  checkUrl('REDIS_URL', env.REDIS_URL)
+  for (const name of PROVIDER_URLS) checkUrl(name, env[name].replace('{projectId}', 'project'))
+  const allowedOrigins = env.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin)
+  const production = env.NODE_ENV === 'production'
+  const secrets = resolveSecrets(env, production)
+
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    nodeEnv: env.NODE_ENV,
+    production,
+    databaseUrl: env.DATABASE_URL,
+    databaseSchema: env.DATABASE_SCHEMA,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    dataDir: env.DATA_DIR,
+    migrateOnBoot: env.MIGRATE_ON_BOOT,
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
+    jwtSecret: secrets.jwtSecret,
+    credentialsKey: secrets.credentialsKey,
+    /** Things an operator should know about, logged once at boot (never secret values). */
+    warnings: secrets.warnings,
+    allowedOrigins,
+    trustProxy: env.TRUST_PROXY,
+    bodyLimit: env.BODY_LIMIT,
+    providers: {
+      githubApiUrl: trimSlash(env.GITHUB_API_URL),
+      vercelApiUrl: trimSlash(env.VERCEL_API_URL),
+      sanityApiUrl: trimSlash(env.SANITY_API_URL),
+      sanityManagementApiUrl: trimSlash(env.SANITY_MANAGEMENT_API_URL),
+      supabaseApiUrl: trimSlash(env.SUPABASE_API_URL)
+    }
+  }
+}
+
+export type AppConfig = ReturnType<typeof loadConfig>
+
+function checkUrl (name: string, value: string | undefined) {
+  if (value === undefined) return
+  try {
+    // eslint-disable-next-line no-new
+    new URL(value)
+  } catch {
+    // The value itself may hold a password, so it is not echoed.
+    throw new ConfigError(`${name}: not a valid URL`)
+  }
+}
+
+function parseOrigin (value: string) {
+  try {
+    const url = new URL(value)
+    if (url.origin !== 'null' && (url.protocol === 'http:' || url.protocol === 'https:')) return url.origin
+  } catch {}
+  throw new ConfigError(`ALLOWED_ORIGINS: "${value}" is not an http(s) origin`)
+}
+
+function trimSlash (url: string) {
+  return url.replace(/\/+$/, '')
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+  }
+}
+
+export default fp<{ config: AppConfig }>(async function configPlugin (fastify, { config }) {
+  fastify.decorate('config', config)
+  for (const warning of config.warnings) fastify.log.warn(warning)
+}, { name: 'config', fastify: '5.x' })

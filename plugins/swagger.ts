@@ -1,0 +1,42 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { SHARED_SCHEMAS } from '../src/schemas/index.js'
+import { SESSION_COOKIE } from './auth.js'
+
+/**
+ * The OpenAPI 3.1 document, generated from the routes' TypeBox schemas. Shared schemas are added
+ * by $id first, and component names are their $ids, so clients generated from openapi.yaml get
+ * stable, readable type names. Must be registered before any route.
+ */
+export default fp(async function swaggerPlugin (fastify) {
+  for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema)
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'integration-status',
+        version: '1.0.0',
+        description: 'Live status of a project\'s GitHub, Vercel, Sanity and Supabase connections. ' +
+          'Every 4xx/5xx response has the `Error` body; its `code` is stable.'
+      },
+      servers: [],
+      tags: [
+        { name: 'integrations', description: 'Linking providers to projects' },
+        { name: 'auth', description: 'Browser sessions' },
+        { name: 'operations', description: 'Health and metrics' }
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }
+        }
+      }
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    }
+  })
+  await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
+}, { name: 'swagger', dependencies: ['config'], fastify: '5.x' })

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify'
+import configPlugin, { type AppConfig } from '../plugins/config.js'
+import errorsPlugin from '../plugins/errors.js'
+import httpHardeningPlugin from '../plugins/http-hardening.js'
+import metricsPlugin from '../plugins/metrics.js'
+import swaggerPlugin from '../plugins/swagger.js'
+import dbPlugin, { type DbPluginOptions } from '../plugins/db.js'
+import backendsPlugin from '../plugins/backends.js'
+import credentialsPlugin from '../plugins/credentials.js'
+import authPlugin from '../plugins/auth.js'
+import integrationLinksPlugin from './repositories/integration-links.js'
+import healthRoutes from './routes/health.js'
+import authSessionRoutes from './routes/auth-session.js'
+import integrationLinksRoutes from './routes/integration-links.js'
+
+export interface AppOptions extends DbPluginOptions {
+  config: AppConfig
+}
+
+/**
+ * The whole service as one plugin: cross-cutting plugins first (errors and swagger must precede
+ * routes), then shared state, then routes. server.ts, tests and scripts all register this.
+ */
+export default async function app (fastify: FastifyInstance, options: AppOptions) {
+  await fastify.register(configPlugin, { config: options.config })
+  await fastify.register(errorsPlugin)
+  await fastify.register(httpHardeningPlugin)
+  await fastify.register(metricsPlugin)
+  await fastify.register(swaggerPlugin)
+  await fastify.register(dbPlugin, options.pglite ? { pglite: options.pglite } : {})
+  await fastify.register(backendsPlugin)
+  await fastify.register(credentialsPlugin)
+  await fastify.register(authPlugin)
+  await fastify.register(integrationLinksPlugin)
+
+  await fastify.register(healthRoutes)
+  await fastify.register(authSessionRoutes)
+  await fastify.register(integrationLinksRoutes)
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import app, { type AppOptions } from './app.js'
+import { loggerOptions } from './logger.js'
+import { AJV_OPTIONS, buildValidatorFactory } from './lib/validation.js'
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export interface BuildOptions extends AppOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logStream?: NodeJS.WritableStream
+}
+
+/** A Fastify instance with the app registered, not listening. Await `.ready()` or `.listen()`. */
+export function buildApp ({ logStream, ...options }: BuildOptions) {
+  const { config } = options
+  const fastify = Fastify({
+    logger: loggerOptions(config, logStream),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // Honour a caller's request id when it is harmless, so one id follows a call across services.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    ajv: AJV_OPTIONS,
+    schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() } },
+    // Let in-flight requests finish on close, but stop keeping idle sockets alive.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  // fp: the app's decorators (db, swagger, …) stay visible on the instance callers hold.
+  fastify.register(fp(app, { name: 'integration-status' }), options)
+  return fastify
+}

@@ -1,0 +1,4 @@
+/** A boot-time configuration problem; its message names the variable and never echoes secret values. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}

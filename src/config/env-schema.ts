@@ -1,0 +1,33 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+// Environment variables as strings, each documented once here; README's configuration table follows it.
+const url = (pattern: string, description: string, defaultValue?: string) =>
+  Type.String({ pattern, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) })
+
+const HTTP_URL = '^https?://[^\\s]+$'
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  NODE_ENV: Type.String({ default: 'development' }),
+  DATABASE_URL: Type.Optional(url('^postgres(ql)?://[^\\s]+$', 'PostgreSQL URL; unset = embedded PGlite under DATA_DIR')),
+  DATABASE_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public', description: 'Schema holding the tables' }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  DATA_DIR: Type.String({ minLength: 1, default: './.data', description: 'Embedded database and development secrets; memory:// keeps nothing' }),
+  MIGRATE_ON_BOOT: Type.Boolean({ default: true }),
+  REDIS_URL: Type.Optional(url('^rediss?://[^\\s]+$', 'Redis URL; unset = in-process memory backends (one instance only)')),
+  REDIS_PREFIX: Type.String({ minLength: 1, maxLength: 64, default: 'integration-status:' }),
+  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 secret, at least 32 characters' })),
+  CREDENTIALS_KEY: Type.Optional(Type.String({ description: '32-byte key, base64 or 64 hex digits' })),
+  ALLOWED_ORIGINS: Type.String({ default: '', description: 'Comma-separated browser origins allowed for cookie-authenticated calls' }),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 100 * 1024 }),
+  GITHUB_API_URL: url(HTTP_URL, 'GitHub REST API base', 'https://api.github.com'),
+  VERCEL_API_URL: url(HTTP_URL, 'Vercel REST API base', 'https://api.vercel.com'),
+  SANITY_API_URL: url('^https?://[^\\s]*\\{projectId\\}[^\\s]*$', 'Sanity data API template with {projectId}', 'https://{projectId}.api.sanity.io'),
+  SANITY_MANAGEMENT_API_URL: url(HTTP_URL, 'Sanity global API base', 'https://api.sanity.io'),
+  SUPABASE_API_URL: url(HTTP_URL, 'Supabase Management API base', 'https://api.supabase.com')
+})
+
+export type Env = Static<typeof EnvSchema>

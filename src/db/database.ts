@@ -1,0 +1,70 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/** timestamptz: pg hands back a Date; we write Date or ISO strings. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+/** jsonb columns are written as JSON text (pg would turn a JS array into a PostgreSQL array). */
+type Json<T> = ColumnType<T, string, string>
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>
+
+export type ProviderKey = 'github' | 'vercel' | 'sanity' | 'supabase'
+export type ActionStatus = 'pending' | 'running' | 'succeeded' | 'failed'
+
+export interface ProjectsTable {
+  id: string
+  team_id: string | null
+  created_at: Generated<Date>
+}
+
+export interface ProjectIntegrationsTable {
+  project_id: string
+  provider: ProviderKey
+  config: Json<Record<string, unknown>>
+  credentials_encrypted: string | null
+  credentials_fingerprint: string | null
+  enabled: Generated<boolean>
+  hidden_from_roles: ColumnType<string[], string[] | undefined, string[]>
+  last_status_check: NullableTimestamp
+  status_cache: NullableJson<unknown>
+  circuit_breaker_state: NullableJson<unknown>
+  last_good_status: NullableJson<unknown>
+  cache_expires_at: NullableTimestamp
+  created_at: Generated<Date>
+  updated_at: Timestamp
+}
+
+export interface IntegrationActionsTable {
+  id: Generated<string>
+  project_id: string
+  provider: string
+  action: string
+  idempotency_key: string
+  user_id: string
+  request_fingerprint: string
+  params: NullableJson<unknown>
+  status: ColumnType<ActionStatus, ActionStatus | undefined, ActionStatus>
+  progress: NullableJson<unknown>
+  result: NullableJson<unknown>
+  error: NullableJson<unknown>
+  created_at: Generated<Date>
+  updated_at: Timestamp
+  completed_at: NullableTimestamp
+}
+
+export interface SchemaMigrationsTable {
+  name: string
+  checksum: string
+  applied_at: Generated<Date>
+}
+
+/** Every table the service uses; Kysely checks each query against it. */
+export interface Database {
+  projects: ProjectsTable
+  project_integrations: ProjectIntegrationsTable
+  integration_actions: IntegrationActionsTable
+  schema_migrations: SchemaMigrationsTable
+}
+
+export type IntegrationRow = Selectable<ProjectIntegrationsTable>
+export type NewIntegration = Insertable<ProjectIntegrationsTable>
+export type IntegrationUpdate = Updateable<ProjectIntegrationsTable>

@@ -1,0 +1,65 @@
+import { Type } from '@sinclair/typebox'
+import { sql } from 'kysely'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ref } from '../schemas/common.js'
+import { Readiness } from '../schemas/health.js'
+
+const READY_TIMEOUT_MS = 2_000
+
+/** Runs one dependency check with a deadline; the error text is generic, never a connection string. */
+async function check (name: string, probe: () => Promise<unknown>) {
+  const started = performance.now()
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS) })
+    ])
+    return { ok: true, latencyMs: Math.round(performance.now() - started) }
+  } catch (error) {
+    const reason = (error as Error).message === 'timed out' ? 'timed out' : 'unreachable'
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: `${name} ${reason}` }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/healthz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness: the process answers',
+      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+    }
+  }, async () => ({ status: 'ok' as const }))
+
+  fastify.get('/readyz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: the database and the shared-state backend answer',
+      response: { 200: ref(Readiness), 503: ref(Readiness) }
+    }
+  }, async (request, reply) => {
+    const [database, backends] = await Promise.all([
+      check('database', () => sql`select 1`.execute(fastify.db)),
+      check(fastify.backends.kind === 'redis' ? 'redis' : 'backends', () => fastify.backends.ping())
+    ])
+    const ready = database.ok && backends.ok
+    if (!ready) request.log.warn({ database, backends }, 'not ready')
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, backends } })
+  })
+
+  fastify.get('/metrics', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics: request durations by route and status, process metrics',
+      produces: ['text/plain'],
+      response: { 200: Type.String({ description: 'Prometheus text exposition format' }) }
+    }
+  }, async (_request, reply) => {
+    reply.type(fastify.metrics.registry.contentType)
+    return fastify.metrics.registry.metrics()
+  })
+}
+
+export default healthRoutes

@@ -1,0 +1,18 @@
+import { ErrorBody, Role } from './common.js'
+import { Readiness } from './health.js'
+import { Session } from './session.js'
+import {
+  GithubLinkConfig, IntegrationLink, IntegrationLinkList, PatchIntegrationLinkBody, ProviderKeySchema,
+  PutIntegrationLinkBody, SanityLinkConfig, SupabaseLinkConfig, VercelLinkConfig
+} from './integration-link.js'
+import {
+  IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, StatusEnvelope, StatusValue
+} from './integration-status.js'
+
+/** Every schema with an $id, registered once (before routes) and published as OpenAPI components. */
+export const SHARED_SCHEMAS = [
+  ErrorBody, Role, ProviderKeySchema, Session, Readiness,
+  GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
+  PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
+  StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope
+]

@@ -1,0 +1,59 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { ProjectId, Timestamp, ref } from './common.js'
+import { ProviderKeySchema } from './integration-link.js'
+
+// The plan's API contract, field for field. Route code builds these; the status issue fills them.
+
+export const StatusValue = Type.Union(
+  [Type.Literal('connected'), Type.Literal('warning'), Type.Literal('error'), Type.Literal('disconnected')],
+  { $id: 'StatusValue', description: 'Worst first: error > warning > connected > disconnected' }
+)
+
+export const IntegrationProblem = Type.Object({
+  code: Type.Union([Type.Literal('oauth_revoked'), Type.Literal('rate_limited'), Type.Literal('timeout'), Type.Literal('unknown')]),
+  hint: Type.Optional(Type.String()),
+  retryAfter: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds, for rate limits' }))
+}, { $id: 'IntegrationProblem' })
+
+export const IntegrationAction = Type.Object({
+  id: Type.String(),
+  label: Type.String(),
+  can: Type.Boolean(),
+  reason: Type.Optional(Type.String({ description: 'Why the caller cannot run it' }))
+}, { $id: 'IntegrationAction' })
+
+export const IntegrationEnvironment = Type.Object({
+  name: Type.String({ description: "'preview', 'production' or a custom environment" }),
+  status: ref(StatusValue),
+  summary: Type.Optional(Type.String()),
+  url: Type.Optional(Type.String()),
+  lastDeployAt: Type.Optional(Timestamp)
+}, { $id: 'IntegrationEnvironment' })
+
+export const IntegrationStatus = Type.Object({
+  key: ref(ProviderKeySchema),
+  configured: Type.Boolean(),
+  configuredReason: Type.Optional(Type.Union([
+    Type.Literal('not_linked'), Type.Literal('revoked'), Type.Literal('disabled'), Type.Literal('hidden_by_policy')
+  ])),
+  visible: Type.Boolean({ description: 'After permission filtering' }),
+  status: ref(StatusValue),
+  summary: Type.Optional(Type.String()),
+  updatedAt: Timestamp,
+  stale: Type.Optional(Type.Boolean({ description: 'Served from cache or an open circuit' })),
+  problem: Type.Optional(ref(IntegrationProblem)),
+  actions: Type.Optional(Type.Array(ref(IntegrationAction))),
+  environments: Type.Optional(Type.Array(ref(IntegrationEnvironment)))
+}, { $id: 'IntegrationStatus' })
+
+export const StatusEnvelope = Type.Object({
+  projectId: ProjectId,
+  items: Type.Array(ref(IntegrationStatus), { description: 'Always all four keys, in a stable order' }),
+  hash: Type.String({ description: 'Stable over sorted items with transient fields stripped' }),
+  renderHash: Type.String({ description: 'Also covers updatedAt, for UI invalidation' }),
+  overall: ref(StatusValue)
+}, { $id: 'StatusEnvelope' })
+
+export type StatusValue = Static<typeof StatusValue>
+export type IntegrationStatus = Static<typeof IntegrationStatus>
+export type StatusEnvelope = Static<typeof StatusEnvelope>

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto'
+import { Writable } from 'node:stream'
+import pg from 'pg'
+import { Redis } from 'ioredis'
+import { PGlite } from '@electric-sql/pglite'
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/build-app.js'
+import { loadConfig } from '../plugins/config.js'
+import { signToken, type TokenClaims } from '../src/lib/tokens.js'
+import { createContractChecker } from './contract/contract-checker.js'
+
+/**
+ * The one way tests get an app: the real app, over the embedded backends or over real
+ * PostgreSQL and Redis, each test in its own schema and key prefix, always torn down.
+ */
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
+export const TEST_CREDENTIALS_KEY = Buffer.alloc(32, 7).toString('base64')
+export const TEST_ORIGIN = 'https://app.example.test'
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+export type BackendName = 'embedded' | 'real'
+export const BACKENDS: BackendName[] = ['embedded', 'real']
+
+let realReachable: Promise<string | null> | undefined
+/** null when PostgreSQL and Redis both answer, else why not. Asked once per process. */
+export function realBackendsProblem () {
+  realReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 })
+    try {
+      await client.connect()
+      await client.query('select 1')
+    } catch (error) {
+      return `PostgreSQL at ${TEST_DATABASE_URL} unreachable: ${(error as Error).message}`
+    } finally {
+      await client.end().catch(() => {})
+    }
+    const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null })
+    redis.on('error', () => {})
+    try {
+      await redis.connect()
+      await redis.ping()
+    } catch (error) {
+      return `Redis at ${TEST_REDIS_URL} unreachable: ${(error as Error).message}`
+    } finally {
+      redis.disconnect()
+    }
+    return null
+  })()
+  return realReachable
+}
+
+/**
+ * Runs `fn` once per backend as a subtest. Outside CI an unreachable PostgreSQL/Redis skips the
+ * real half loudly; with CI=true it fails, so CI can never pass by testing less.
+ */
+export function eachBackend (t: Test, name: string, fn: (t: Test, backend: BackendName) => Promise<void>) {
+  for (const backend of BACKENDS) {
+    const problem = backend === 'real' ? REAL_BACKENDS_PROBLEM : null
+    if (problem && process.env.CI !== 'true') {
+      t.comment(`!!! SKIPPING "${name} [real]": ${problem}`)
+      t.test(`${name} [${backend}]`, { skip: `real backends unreachable: ${problem}` }, async () => {})
+      continue
+    }
+    t.test(`${name} [${backend}]`, async (t) => {
+      if (problem) {
+        t.fail(`real backends are required when CI=true: ${problem}`)
+        return
+      }
+      await fn(t, backend)
+    })
+  }
+}
+
+/** Asked once, when the helper is first imported. */
+export const REAL_BACKENDS_PROBLEM = await realBackendsProblem()
+
+let template: Promise<File | Blob> | undefined
+/** A fresh embedded database in about half a second: cloned from one made per process. */
+export async function freshPglite () {
+  template ??= (async () => {
+    const seed = await PGlite.create('memory://')
+    const dump = await seed.dumpDataDir('none')
+    await seed.close()
+    return dump
+  })()
+  return PGlite.create({ loadDataDir: await template })
+}
+
+export interface BuildOptions {
+  backend?: BackendName
+  env?: Record<string, string | undefined>
+  /** Validate every response against openapi.yaml (default true). */
+  contract?: boolean
+  /** Start listening on a loopback port (for real HTTP clients). */
+  listen?: boolean
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[]
+  /** Base URL when listening. */
+  url: string
+  /** Signs a token with the app's secret. */
+  token(claims: Partial<TokenClaims> & { roles?: TokenClaims['roles'] }, options?: { expiresInSeconds?: number }): string
+  /** Authorization header for a user with one role on one project. */
+  as(role: TokenClaims['roles'][string], projectId: string, sub?: string): { authorization: string }
+  schema?: string
+  redisPrefix?: string
+}
+
+export function testEnv (backend: BackendName, extra: Record<string, string | undefined> = {}) {
+  const id = randomUUID().replaceAll('-', '').slice(0, 12)
+  const base: Record<string, string | undefined> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    DATA_DIR: 'memory://',
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    CREDENTIALS_KEY: TEST_CREDENTIALS_KEY,
+    ALLOWED_ORIGINS: TEST_ORIGIN,
+    PORT: '0'
+  }
+  if (backend === 'real') {
+    Object.assign(base, {
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_SCHEMA: `t_${id}`,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: `test:${id}:`
+    })
+  }
+  return { ...base, ...extra }
+}
+
+export async function build (t: Test, options: BuildOptions = {}): Promise<TestApp> {
+  const backend = options.backend ?? 'embedded'
+  const env = testEnv(backend, options.env)
+  const config = loadConfig(env as NodeJS.ProcessEnv)
+  const logs: string[] = []
+  const logStream = new Writable({
+    write (chunk, _encoding, callback) {
+      logs.push(...String(chunk).split('\n').filter(Boolean))
+      callback()
+    }
+  })
+  const pglite = config.databaseUrl ? undefined : await freshPglite()
+  const app = buildApp({ config, logStream, ...(pglite ? { pglite } : {}) })
+  const checker = options.contract === false ? undefined : await createContractChecker()
+  if (checker) app.addHook('onSend', checker.hook)
+
+  t.teardown(async () => {
+    await app.close()
+    // Only what the helper itself provisioned: a test may point REDIS_URL at a dead port on purpose.
+    if (backend === 'real') {
+      await dropSchema(config.databaseUrl!, config.databaseSchema)
+      await deleteKeys(config.redisUrl!, config.redisPrefix)
+    }
+  })
+  await app.ready()
+  let url = ''
+  if (options.listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    if (address && typeof address === 'object') url = `http://127.0.0.1:${address.port}`
+  }
+  if (checker) {
+    t.teardown(() => {
+      if (checker.violations.length > 0) throw new Error(`responses broke openapi.yaml:\n${checker.violations.join('\n')}`)
+    })
+  }
+  const token: TestApp['token'] = (claims, opts) => signToken(config.jwtSecret, { sub: 'u_test', roles: {}, ...claims }, opts)
+  return {
+    app,
+    logs,
+    url,
+    token,
+    as: (role, projectId, sub = `u_${role}`) => ({ authorization: `Bearer ${token({ sub, roles: { [projectId]: role } })}` }),
+    ...(config.databaseUrl ? { schema: config.databaseSchema } : {}),
+    ...(config.redisUrl ? { redisPrefix: config.redisPrefix } : {})
+  }
+}
+
+async function dropSchema (databaseUrl: string, schema: string) {
+  if (schema === 'public') return
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`)
+  } finally {
+    await client.end()
+  }
+}
+
+export async function deleteKeys (redisUrl: string, prefix: string) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      if (keys.length > 0) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}

@@ -1,0 +1,72 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadConfig, ConfigError } from '../../plugins/config.js'
+
+const base = { DATA_DIR: 'memory://' }
+const bad = (env: Record<string, string>, pattern: RegExp, label: string) =>
+  t.throws(() => loadConfig({ ...base, ...env }), { name: 'ConfigError', message: pattern }, label)
+
+t.test('defaults boot an embedded, single-instance service', async (t) => {
+  const config = loadConfig(base)
+  t.equal(config.port, 3000)
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.databaseUrl, undefined, 'no DATABASE_URL: embedded PGlite')
+  t.equal(config.redisUrl, undefined, 'no REDIS_URL: memory backends')
+  t.equal(config.providers.githubApiUrl, 'https://api.github.com')
+  t.equal(config.providers.sanityApiUrl, 'https://{projectId}.api.sanity.io')
+  t.equal(config.credentialsKey.length, 32)
+  t.match(config.warnings[0], /development secrets/)
+})
+
+t.test('a bad value stops boot with a message naming the variable', async () => {
+  bad({ PORT: 'eighty' }, /^PORT: /, 'non-numeric PORT')
+  bad({ PORT: '70000' }, /^PORT: /, 'PORT out of range')
+  bad({ DATABASE_URL: 'mysql://localhost/db' }, /^DATABASE_URL: /, 'not a postgres URL')
+  bad({ DATABASE_URL: 'postgres://user:pw@[bad' }, /^DATABASE_URL: not a valid URL$/, 'malformed postgres URL, password not echoed')
+  bad({ REDIS_URL: 'http://localhost' }, /^REDIS_URL: /, 'not a redis URL')
+  bad({ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /, 'unknown log level')
+  bad({ ALLOWED_ORIGINS: 'https://ok.example, not a url' }, /^ALLOWED_ORIGINS: /, 'bad origin')
+  bad({ SANITY_API_URL: 'https://api.sanity.io' }, /^SANITY_API_URL: /, 'template without {projectId}')
+  bad({ CREDENTIALS_KEY: 'c2hvcnQ=', AUTH_JWT_SECRET: 'x'.repeat(32) }, /^CREDENTIALS_KEY: must be 32 bytes/, 'short key')
+  bad({ AUTH_JWT_SECRET: 'short' }, /^AUTH_JWT_SECRET: /, 'short JWT secret')
+})
+
+t.test('production refuses to boot without its secrets', async () => {
+  bad({ NODE_ENV: 'production' }, /^AUTH_JWT_SECRET: required when NODE_ENV=production/, 'no JWT secret')
+  bad({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) }, /^CREDENTIALS_KEY: required/, 'no credentials key')
+  const config = loadConfig({ ...base, NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40), CREDENTIALS_KEY: 'ab'.repeat(32) })
+  t.same(config.warnings, [], 'no development-secret warning in production')
+  t.equal(config.credentialsKey.toString('hex'), 'ab'.repeat(32), 'hex keys are accepted')
+})
+
+t.test('development secrets are generated once and kept under DATA_DIR', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'is-config-'))
+  const first = loadConfig({ DATA_DIR: dir })
+  const second = loadConfig({ DATA_DIR: dir })
+  t.equal(second.jwtSecret, first.jwtSecret, 'same JWT secret after a restart')
+  t.same(second.credentialsKey, first.credentialsKey, 'same credentials key after a restart')
+  const file = join(dir, 'dev-secrets.json')
+  t.equal((await stat(file)).mode & 0o777, 0o600, 'readable by the owner only')
+  t.ok(JSON.parse(await readFile(file, 'utf8')).jwtSecret)
+})
+
+t.test('the server process exits with a clear message on bad configuration', async (t) => {
+  const server = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+    env: { ...process.env, PORT: 'not-a-port', DATA_DIR: 'memory://' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const code = await new Promise((resolve) => child.on('exit', resolve))
+  t.equal(code, 78, 'exit code EX_CONFIG')
+  t.match(stderr, /configuration error: PORT: /)
+})
+
+t.test('ConfigError is what loadConfig throws', async (t) => {
+  t.throws(() => loadConfig({ PORT: '-1' }), ConfigError)
+})
