@@ -29,6 +29,8 @@ export function buildApp ({ logStream, ...options }: BuildOptions) {
     schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() } },
     // Let in-flight requests finish on close, but stop keeping idle sockets alive.
     forceCloseConnections: 'idle',
+    // The embedded database's first start (initdb in WebAssembly) can take well over the 10 s default.
+    pluginTimeout: 120_000,
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
   // fp: the app's decorators (db, swagger, …) stay visible on the instance callers hold.
