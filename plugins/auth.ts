@@ -124,7 +124,9 @@ export default fp(async function authPlugin (fastify) {
     const projectId = (request.params as { projectId?: string } | undefined)?.projectId ??
       (request.query as { projectId?: string } | undefined)?.projectId
     // Decided from the token alone, so the answer is the same whether the project exists or not.
-    const role = projectId === undefined ? undefined : request.user?.roles[projectId]
+    // hasOwn: a project id such as "constructor" must not find Object.prototype's members.
+    const roles = request.user?.roles
+    const role = projectId !== undefined && roles && Object.hasOwn(roles, projectId) ? roles[projectId] : undefined
     if (!role || (allowed !== 'any' && !allowed.includes(role))) {
       throw new AppError('FORBIDDEN', role ? `Your role (${role}) cannot do this on the project` : undefined)
     }
@@ -132,9 +134,10 @@ export default fp(async function authPlugin (fastify) {
 
   fastify.addHook('onRoute', (route) => {
     if (!route.config?.auth) return
-    // onRequest runs before the body is read; the project check waits for validated params.
+    // onRequest runs before the body is read. The project check runs before validation too, so a
+    // caller without access learns nothing about the schema from 400s; it reads only the id.
     route.onRequest = [...toArray(route.onRequest), authenticate]
-    route.preHandler = [...toArray(route.preHandler), authorizeProject]
+    route.preValidation = [authorizeProject, ...toArray(route.preValidation)]
   })
 }, { name: 'auth', dependencies: ['config', 'errors'], fastify: '5.x' })
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, ERROR_CATALOG, type ErrorCode, type ErrorDetail } from '../src/errors.js'
@@ -11,6 +13,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
   FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'BAD_REQUEST',
   FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST'
 }
 
@@ -49,6 +52,8 @@ function validationError (error: FastifyError): AppError {
 
 export function sendError (request: FastifyRequest, reply: FastifyReply, error: AppError) {
   if (error.headers) reply.headers(error.headers)
+  // Also here, not only in http-hardening: router errors skip the onRequest hooks.
+  reply.header('x-request-id', request.id)
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send({
     statusCode: error.statusCode,
     code: error.code,
@@ -60,6 +65,23 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, error: 
   })
 }
 
+/**
+ * For requests so broken that Node's HTTP parser rejects them (bad Content-Length, both
+ * Content-Length and Transfer-Encoding): no Fastify request exists, so the body is written raw.
+ */
+export function writeClientError (error: Error & { code?: string }, socket: Duplex) {
+  if (!socket.writable) return
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify({
+    statusCode: status,
+    code: 'BAD_REQUEST' satisfies ErrorCode,
+    error: STATUS_CODES[status],
+    message: 'Malformed HTTP request',
+    requestId: randomUUID()
+  })
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+}
+
 export default fp(async function errorsPlugin (fastify) {
   fastify.setErrorHandler(function (error: FastifyError, request, reply) {
     const appError = toAppError(error)
@@ -67,6 +89,9 @@ export default fp(async function errorsPlugin (fastify) {
     else request.log.info({ code: appError.code, statusCode: appError.statusCode }, appError.message)
     return sendError(request, reply, appError)
   })
+  // JSON is the only body this API reads; without this, Fastify's text/plain parser would accept
+  // text bodies and answer with a misleading validation error instead of 415.
+  fastify.removeContentTypeParser('text/plain')
   fastify.setNotFoundHandler(function (request, reply) {
     return sendError(request, reply, new AppError('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`))
   })

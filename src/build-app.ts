@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import app, { type AppOptions } from './app.js'
 import { loggerOptions } from './logger.js'
 import { AJV_OPTIONS, buildValidatorFactory } from './lib/validation.js'
+import { sendError, toAppError, writeClientError } from '../plugins/errors.js'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -25,6 +26,11 @@ export function buildApp ({ logStream, ...options }: BuildOptions) {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
+    // Longer than any valid path parameter (ProjectId allows 128), so the schema decides, not the router.
+    routerOptions: { maxParamLength: 256 },
+    // Router errors (a broken %-escape) and HTTP parser errors get the catalog's shape too.
+    frameworkErrors: (error, request, reply) => sendError(request, reply, toAppError(error)),
+    clientErrorHandler: writeClientError,
     ajv: AJV_OPTIONS,
     schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() } },
     // Let in-flight requests finish on close, but stop keeping idle sockets alive.

@@ -214,6 +214,33 @@ export interface paths {
                     };
                 };
                 /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -261,6 +288,24 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -522,6 +567,24 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -18,7 +18,7 @@ const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['auth'],
       summary: 'Exchange a bearer token for a session cookie',
       security: [{ bearerAuth: [] }],
-      response: { 200: ref(Session), ...errorResponses(400, 401) }
+      response: { 200: ref(Session), ...errorResponses(400, 401, 403, 413, 415) }
     }
   }, async (request, reply) => {
     const user = request.user!
@@ -59,7 +59,7 @@ const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['auth'],
       summary: 'End the browser session',
       security: [{ cookieAuth: [] }, { bearerAuth: [] }],
-      response: { 204: Type.Null(), ...errorResponses(400, 401, 403) }
+      response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413, 415) }
     }
   }, async (_request, reply) => {
     reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' })

@@ -77,7 +77,7 @@ const integrationLinksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Unlink a provider and forget its credentials',
       security: BEARER_OR_COOKIE,
       params: LinkParams,
-      response: { 204: Type.Null({ description: 'Unlinked' }), ...errorResponses(400, 401, 403, 404) }
+      response: { 204: Type.Null({ description: 'Unlinked' }), ...errorResponses(400, 401, 403, 404, 413, 415) }
     }
   }, async (request, reply) => {
     const removed = await links.remove(request.params.projectId, request.params.key)

@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Provider, ProviderModule, Reply, RequestContext, ScenarioName, ScenarioOptions } from './shared.js'
+import { GENERIC_SCENARIOS, JSON_TYPE, matchRoute } from './shared.js'
+import { github } from './github.js'
+import { vercel } from './vercel.js'
+import { sanityData, sanityManagement } from './sanity.js'
+import { supabase } from './supabase.js'
+
+export type { Provider, ScenarioName, ScenarioOptions } from './shared.js'
+
+export interface SimulatorCall {
+  provider: Provider
+  method: string
+  /** Relative to the provider base URL, e.g. `/v6/deployments`. */
+  path: string
+  /** Full path and query string as received. */
+  url: string
+  query: Record<string, string>
+  /** Request headers without `authorization`. */
+  headers: Record<string, string>
+  /** `sha256:` + 12 hex of the bearer token; the token itself is never kept. */
+  tokenFingerprint: string | null
+  scenario: ScenarioName | 'unregistered'
+  at: number
+}
+
+export interface CallFilter {
+  provider?: Provider
+  method?: string
+  path?: string | RegExp
+  token?: string
+}
+
+export interface Simulator {
+  url: string
+  baseUrls: { github: string, vercel: string, sanity: string, sanityManagement: string, supabase: string }
+  readonly calls: readonly SimulatorCall[]
+  setScenario (provider: Provider, key: string, scenario: ScenarioName, options?: ScenarioOptions): void
+  /** Delay added to every response of every provider. */
+  setDelay (ms: number): void
+  callCount (filter?: CallFilter): number
+  reset (): void
+  close (): Promise<void>
+}
+
+/** The base URL's first segment picks the module; the Sanity data API also carries a project id. */
+const MOUNTS: Record<string, { module: ProviderModule, strip: number }> = {
+  github: { module: github, strip: 1 },
+  vercel: { module: vercel, strip: 1 },
+  sanity: { module: sanityData, strip: 2 },
+  'sanity-api': { module: sanityManagement, strip: 1 },
+  supabase: { module: supabase, strip: 1 }
+}
+
+export const fingerprint = (token: string) => 'sha256:' + createHash('sha256').update(token).digest('hex').slice(0, 12)
+
+function bearer (header: string | undefined, provider: Provider) {
+  const match = /^(\S+)\s+(\S+)$/.exec(header ?? '')
+  if (!match) return undefined
+  const scheme = match[1]!.toLowerCase()
+  // GitHub still honours the older `token` scheme.
+  return scheme === 'bearer' || (scheme === 'token' && provider === 'github') ? match[2] : undefined
+}
+
+function replyFor (ctx: RequestContext, module: ProviderModule): Reply {
+  const early = module.preflight?.(ctx)
+  if (early) return early
+  if (ctx.scenario === 'revoked') return module.invalidToken(ctx)
+  if (ctx.scenario === 'rate_limited') {
+    const limited = module.rateLimited(ctx)
+    if (limited) return limited
+  }
+  if (ctx.scenario === 'server_error') return module.serverError(ctx)
+  if (ctx.scenario === 'missing_scopes') {
+    const denied = module.forbidden?.(ctx)
+    if (denied) return denied
+  }
+  const match = matchRoute(module.routes, ctx.method, ctx.path)
+  return match ? match.handler(ctx, match.params) : module.notFound(ctx)
+}
+
+export async function startSimulator (options: { now?: () => number, delayMs?: number } = {}): Promise<Simulator> {
+  const now = options.now ?? Date.now
+  const scenarios = new Map<string, { scenario: ScenarioName, options: ScenarioOptions }>()
+  const calls: SimulatorCall[] = []
+  const timers = new Set<NodeJS.Timeout>()
+  const open = new Set<ServerResponse>()
+  let globalDelay = options.delayMs ?? 0
+  let closed = false
+
+  const later = (ms: number, fn: () => void) => {
+    if (ms <= 0) return fn()
+    const timer = setTimeout(() => { timers.delete(timer); fn() }, ms)
+    timers.add(timer)
+  }
+
+  function streamForever (res: ServerResponse) {
+    res.writeHead(200, { 'content-type': JSON_TYPE })
+    res.write('{"items":[')
+    const chunk = `{"filler":"${'x'.repeat(4000)}"},`
+    // A timer rather than a drain loop keeps a fast reader from pinning the CPU.
+    const timer = setInterval(() => res.write(chunk), 5)
+    timers.add(timer)
+    res.on('close', () => { clearInterval(timer); timers.delete(timer) })
+  }
+
+  function send (res: ServerResponse, ctx: RequestContext, module: ProviderModule) {
+    if (closed || res.destroyed) return
+    if (ctx.scenario === 'hanging') return
+    if (ctx.scenario === 'endless') return streamForever(res)
+    if (ctx.scenario === 'reset') {
+      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': '4096' })
+      res.write('{"partial":', () => res.socket?.destroy())
+      return
+    }
+    const reply = replyFor(ctx, module)
+    const headers = { ...module.commonHeaders?.(ctx), ...reply.headers }
+    let payload = reply.text ?? JSON.stringify(reply.body)
+    let status = reply.status
+    if (ctx.scenario === 'malformed') {
+      status = 200
+      payload = payload.slice(0, Math.max(1, Math.floor(payload.length / 2)))
+      headers['content-type'] = JSON_TYPE
+    }
+    res.writeHead(status, headers).end(payload)
+  }
+
+  function handle (req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://simulator')
+    const raw = url.pathname.split('/').filter(Boolean)
+    const mount = MOUNTS[raw[0] ?? '']
+    if (!mount || raw.length < mount.strip) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('unknown provider prefix')
+      return
+    }
+    const provider = mount.module.provider
+    const token = bearer(req.headers.authorization, provider)
+    const entry = token === undefined ? undefined : scenarios.get(`${provider}\0${token}`)
+    const { authorization: _, ...headers } = req.headers
+    calls.push({
+      provider,
+      method: req.method ?? 'GET',
+      path: '/' + raw.slice(mount.strip).join('/'),
+      url: req.url ?? '/',
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? ''])),
+      tokenFingerprint: token === undefined ? null : fingerprint(token),
+      scenario: entry?.scenario ?? 'unregistered',
+      at: now()
+    })
+    const ctx: RequestContext = {
+      method: req.method ?? 'GET',
+      path: '/' + raw.slice(mount.strip).join('/'),
+      query: url.searchParams,
+      headers: req.headers,
+      // A token nobody registered is answered as the provider answers an invalid one.
+      scenario: entry?.scenario ?? 'revoked',
+      options: entry?.options ?? {},
+      tokenMissing: req.headers.authorization === undefined,
+      now: now(),
+      ...(mount.strip === 2 ? { projectId: decodeURIComponent(raw[1]!) } : {})
+    }
+    open.add(res)
+    res.on('close', () => open.delete(res))
+    const slow = ctx.scenario === 'slow' ? ctx.options.delayMs ?? 100 : 0
+    later(globalDelay + (ctx.options.latencyMs ?? 0) + slow, () => {
+      // Timestamps follow the clock at answer time, as a real provider's would.
+      ctx.now = now()
+      send(res, ctx, mount.module)
+    })
+  }
+
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res)
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`simulator bug: ${String(err)}`)
+    }
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  return {
+    url: base,
+    baseUrls: {
+      github: `${base}/github`,
+      vercel: `${base}/vercel`,
+      sanity: `${base}/sanity/{projectId}`,
+      sanityManagement: `${base}/sanity-api`,
+      supabase: `${base}/supabase`
+    },
+    get calls () { return calls },
+    setScenario (provider, key, scenario, scenarioOptions = {}) {
+      const module = Object.values(MOUNTS).find((m) => m.module.provider === provider)?.module
+      if (!module) throw new Error(`unknown provider ${provider}`)
+      if (!(GENERIC_SCENARIOS as readonly string[]).includes(scenario) && !module.extraScenarios.includes(scenario)) {
+        throw new Error(`scenario ${scenario} does not apply to ${provider}`)
+      }
+      scenarios.set(`${provider}\0${key}`, { scenario, options: scenarioOptions })
+    },
+    setDelay (ms) { globalDelay = ms },
+    callCount (filter = {}) {
+      const fp = filter.token === undefined ? undefined : fingerprint(filter.token)
+      return calls.filter((c) =>
+        (filter.provider === undefined || c.provider === filter.provider) &&
+        (filter.method === undefined || c.method === filter.method.toUpperCase()) &&
+        (fp === undefined || c.tokenFingerprint === fp) &&
+        (filter.path === undefined || (typeof filter.path === 'string' ? c.path === filter.path : filter.path.test(c.path)))
+      ).length
+    },
+    reset () {
+      scenarios.clear()
+      calls.length = 0
+      globalDelay = options.delayMs ?? 0
+    },
+    async close () {
+      if (closed) return
+      closed = true
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      // Hanging and endless responses would otherwise keep server.close() waiting forever.
+      for (const res of open) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+}
