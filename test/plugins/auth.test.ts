@@ -353,3 +353,14 @@ t.test('starting a session from a cookie is refused', async (t) => {
   t.match(body.message, /bearer/, 'tells the caller to use a bearer token')
   t.equal(cookieNamed(withCsrf, 'is_session'), undefined, 'no new session cookie')
 })
+
+t.test('project ids that name Object.prototype members grant nothing', async (t) => {
+  const { app, token } = await build(t)
+  const authorization = `Bearer ${token({ sub: 'u_proto', roles: { p_real: 'owner' } })}`
+  for (const projectId of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    const res = await app.inject({ url: `/api/projects/${projectId}/integrations`, headers: { authorization } })
+    t.equal(res.statusCode, 403, `${projectId}: 403`)
+    t.equal(res.json().code, 'FORBIDDEN')
+    t.equal(res.json().message, 'You do not have access to this project', `${projectId}: the generic message, no role named`)
+  }
+})
