@@ -50,19 +50,19 @@ function validationError (error: FastifyError): AppError {
   return new AppError('VALIDATION_FAILED', first ? `${where ?? 'request'}${first.path === '/' ? '' : first.path} ${first.message}` : undefined, { details })
 }
 
+/** The one error body; `requestId` ties it to the x-request-id header and the logs. */
+function errorBody (statusCode: number, code: ErrorCode, message: string, requestId: string, details?: ErrorDetail[]) {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, requestId, ...(details ? { details } : {}) }
+}
+
 export function sendError (request: FastifyRequest, reply: FastifyReply, error: AppError) {
   if (error.headers) reply.headers(error.headers)
   // Also here, not only in http-hardening: router errors skip the onRequest hooks.
   reply.header('x-request-id', request.id)
-  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({
-    statusCode: error.statusCode,
-    code: error.code,
-    error: STATUS_CODES[error.statusCode] ?? 'Error',
-    // Below 500 the message helps the caller; above it may leak internals, so the catalog's text stands.
-    message: error.statusCode >= 500 ? ERROR_CATALOG[error.code].message : error.message,
-    requestId: String(request.id),
-    ...(error.details ? { details: error.details } : {})
-  })
+  // Below 500 the message helps the caller; above it may leak internals, so the catalog's text stands.
+  const message = error.statusCode >= 500 ? ERROR_CATALOG[error.code].message : error.message
+  return reply.code(error.statusCode).type('application/json; charset=utf-8')
+    .send(errorBody(error.statusCode, error.code, message, String(request.id), error.details))
 }
 
 /**
@@ -72,13 +72,7 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, error: 
 export function writeClientError (error: Error & { code?: string }, socket: Duplex) {
   if (!socket.writable) return
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-  const body = JSON.stringify({
-    statusCode: status,
-    code: 'BAD_REQUEST' satisfies ErrorCode,
-    error: STATUS_CODES[status],
-    message: 'Malformed HTTP request',
-    requestId: randomUUID()
-  })
+  const body = JSON.stringify(errorBody(status, 'BAD_REQUEST', 'Malformed HTTP request', randomUUID()))
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 

@@ -47,5 +47,3 @@ export class AppError extends Error {
     this.headers = extra.headers
   }
 }
-
-export const isAppError = (error: unknown): error is AppError => error instanceof AppError

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Selectable } from 'kysely'
 
 /** timestamptz: pg hands back a Date; we write Date or ISO strings. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -66,5 +66,3 @@ export interface Database {
 }
 
 export type IntegrationRow = Selectable<ProjectIntegrationsTable>
-export type NewIntegration = Insertable<ProjectIntegrationsTable>
-export type IntegrationUpdate = Updateable<ProjectIntegrationsTable>

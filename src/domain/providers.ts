@@ -5,11 +5,4 @@ export type { ProviderKey }
 /** Every provider the service knows, in the order every response lists them. */
 export const PROVIDER_KEYS = ['github', 'vercel', 'sanity', 'supabase'] as const satisfies readonly ProviderKey[]
 
-export const PROVIDER_LABELS: Record<ProviderKey, string> = {
-  github: 'GitHub',
-  vercel: 'Vercel',
-  sanity: 'Sanity',
-  supabase: 'Supabase'
-}
-
 export const isProviderKey = (value: string): value is ProviderKey => (PROVIDER_KEYS as readonly string[]).includes(value)
