@@ -59,6 +59,14 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
       sanityApiUrl: trimSlash(env.SANITY_API_URL),
       sanityManagementApiUrl: trimSlash(env.SANITY_MANAGEMENT_API_URL),
       supabaseApiUrl: trimSlash(env.SUPABASE_API_URL)
+    },
+    status: {
+      ttlMs: env.STATUS_TTL_MS,
+      deadlineMs: env.STATUS_DEADLINE_MS,
+      providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
+      maxBodyBytes: env.PROVIDER_MAX_BODY_BYTES,
+      breakerFailures: env.BREAKER_FAILURES,
+      breakerHalfOpenMs: env.BREAKER_HALF_OPEN_MS
     }
   }
 }

@@ -9,12 +9,20 @@ import backendsPlugin from '../plugins/backends.js'
 import credentialsPlugin from '../plugins/credentials.js'
 import authPlugin from '../plugins/auth.js'
 import integrationLinksPlugin from './repositories/integration-links.js'
+import aggregatorPlugin from './aggregator/aggregator.js'
+import githubAdapter from '../adapters/github.js'
+import vercelAdapter from '../adapters/vercel.js'
+import sanityAdapter from '../adapters/sanity.js'
+import supabaseAdapter from '../adapters/supabase.js'
 import healthRoutes from './routes/health.js'
 import authSessionRoutes from './routes/auth-session.js'
 import integrationLinksRoutes from './routes/integration-links.js'
+import integrationStatusRoutes from './routes/integration-status.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
+  /** The clock for status timestamps and freshness (epoch ms); tests fix it. */
+  now?: () => number
 }
 
 /**
@@ -32,8 +40,15 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(credentialsPlugin)
   await fastify.register(authPlugin)
   await fastify.register(integrationLinksPlugin)
+  await fastify.register(aggregatorPlugin, options.now ? { now: options.now } : {})
+  // Each adapter registers itself onto the aggregator; the aggregator refuses to start without all four.
+  await fastify.register(githubAdapter)
+  await fastify.register(vercelAdapter)
+  await fastify.register(sanityAdapter)
+  await fastify.register(supabaseAdapter)
 
   await fastify.register(healthRoutes)
   await fastify.register(authSessionRoutes)
   await fastify.register(integrationLinksRoutes)
+  await fastify.register(integrationStatusRoutes)
 }

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { loadConfig, ConfigError } from '../plugins/config.js'
 import { buildApp } from './build-app.js'
+import { startTelemetry } from './telemetry.js'
 
 // The thin entry: configuration, one app, graceful shutdown, listen. Everything else is the app.
 let config
@@ -12,12 +13,15 @@ try {
   process.exit(78) // EX_CONFIG
 }
 
+const tracing = startTelemetry(process.env)
 const app = buildApp({ config })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'shutting down after an error')
   else app.log.info({ signal }, 'shutting down')
   await app.close()
+  // Flushes the spans still in the batch processor.
+  await tracing?.shutdown()
 })
 
 try {

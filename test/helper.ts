@@ -96,6 +96,8 @@ export interface BuildOptions {
   contract?: boolean
   /** Start listening on a loopback port (for real HTTP clients). */
   listen?: boolean
+  /** The app's clock (epoch ms), for fixed-time tests. */
+  now?: () => number
 }
 
 export interface TestApp {
@@ -146,7 +148,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     }
   })
   const pglite = config.databaseUrl ? undefined : await freshPglite()
-  const app = buildApp({ config, logStream, ...(pglite ? { pglite } : {}) })
+  const app = buildApp({ config, logStream, ...(pglite ? { pglite } : {}), ...(options.now ? { now: options.now } : {}) })
   const checker = options.contract === false ? undefined : await createContractChecker()
   if (checker) app.addHook('onSend', checker.hook)
 

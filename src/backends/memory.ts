@@ -150,6 +150,8 @@ export function createMemoryBackends (options: MemoryBackendsOptions = {}): Back
         return lease(key, token)
       }
     },
+    connected: () => true,
+
     async ping () {
       assertOpen()
     },

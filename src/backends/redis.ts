@@ -224,6 +224,8 @@ export function createRedisBackends (options: RedisBackendsOptions): Backends {
         return ok === 'OK' ? lease(key, token) : null
       }
     },
+    connected: () => client.status === 'ready',
+
     async ping () {
       assertOpen()
       await client.ping()

@@ -51,6 +51,11 @@ export interface Backends {
   readonly locks: LockBackend
   /** Resolves when the backend answers; rejects when it cannot be reached (for /readyz). */
   ping(): Promise<void>
+  /**
+   * False while the connection is known to be down, so callers on a latency budget can skip
+   * the backend at once instead of waiting for a command to fail.
+   */
+  connected(): boolean
   /** Releases connections and timers. */
   close(): Promise<void>
 }

@@ -702,6 +702,100 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/integrations/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's integrations as the caller may see them
+         * @description Always all four integrations, in a stable order. Answers within the status deadline whatever the providers do: a provider that is slow, failing or rate limiting shows its last known status with `stale: true` and a `problem`. The `ETag` is `W/"<hash>"`, computed over what this caller sees; send it in `If-None-Match` to get 304 while nothing changed.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /**
+                     * @description Project identifier, as the host workspace names it
+                     * @example p_demo
+                     */
+                    projectId: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The envelope; the ETag is the hash of what this caller sees */
+                200: {
+                    headers: {
+                        /** @description W/"<hash>" */
+                        etag?: string;
+                        /** @description private, no-cache */
+                        "cache-control"?: string;
+                        /** @description Authorization, Cookie */
+                        vary?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StatusEnvelope"];
+                    };
+                };
+                /** @description Not modified: the If-None-Match tag still matches; no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -27,7 +27,13 @@ export const EnvSchema = Type.Object({
   VERCEL_API_URL: url(HTTP_URL, 'Vercel REST API base', 'https://api.vercel.com'),
   SANITY_API_URL: url('^https?://[^\\s]*\\{projectId\\}[^\\s]*$', 'Sanity data API template with {projectId}', 'https://{projectId}.api.sanity.io'),
   SANITY_MANAGEMENT_API_URL: url(HTTP_URL, 'Sanity global API base', 'https://api.sanity.io'),
-  SUPABASE_API_URL: url(HTTP_URL, 'Supabase Management API base', 'https://api.supabase.com')
+  SUPABASE_API_URL: url(HTTP_URL, 'Supabase Management API base', 'https://api.supabase.com'),
+  STATUS_TTL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 15_000, description: 'How long a provider result stays fresh; each entry gets ±33% jitter (15 s → 10–20 s)' }),
+  STATUS_DEADLINE_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 400, description: 'The longest a status response waits for providers; slower checks finish in the background' }),
+  PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 3_000, description: 'Timeout of one provider check (all its calls, retries included)' }),
+  PROVIDER_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Provider responses larger than this fail the check' }),
+  BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Consecutive failed checks that open a circuit' }),
+  BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' })
 })
 
 export type Env = Static<typeof EnvSchema>

@@ -43,8 +43,19 @@ function toLink (row: IntegrationRow): IntegrationLink {
 
 const byProviderOrder = (a: IntegrationLink, b: IntegrationLink) => PROVIDER_KEYS.indexOf(a.key) - PROVIDER_KEYS.indexOf(b.key)
 
+/** Pub/sub channel on which every instance hears of link changes (payload: the project id). */
+export const LINKS_CHANGED_CHANNEL = 'links-changed'
+
 export function createIntegrationLinks (db: Kysely<Database>, cipher: CredentialsCipher) {
+  const listeners: Array<(projectId: string) => void> = []
+  const changed = (projectId: string) => { for (const listener of listeners) listener(projectId) }
+
   return {
+    /** Called synchronously after every change made through this instance. */
+    onChange (listener: (projectId: string) => void) {
+      listeners.push(listener)
+    },
+
     async list (projectId: string): Promise<IntegrationLink[]> {
       const rows = await db.selectFrom('project_integrations').selectAll().where('project_id', '=', projectId).execute()
       return rows.map(toLink).sort(byProviderOrder)
@@ -80,7 +91,7 @@ export function createIntegrationLinks (db: Kysely<Database>, cipher: Credential
           .returningAll().returning(sql<boolean>`(xmax = 0)`.as('inserted'))
           .executeTakeFirstOrThrow()
         return { link: toLink(row), created: row.inserted }
-      })
+      }).finally(() => changed(projectId))
     },
 
     async patch (projectId: string, provider: ProviderKey, patch: PatchIntegrationLinkBody) {
@@ -92,12 +103,14 @@ export function createIntegrationLinks (db: Kysely<Database>, cipher: Credential
         })
         .where('project_id', '=', projectId).where('provider', '=', provider)
         .returningAll().executeTakeFirst()
+      changed(projectId)
       return row ? toLink(row) : null
     },
 
     async remove (projectId: string, provider: ProviderKey) {
       const result = await db.deleteFrom('project_integrations')
         .where('project_id', '=', projectId).where('provider', '=', provider).executeTakeFirst()
+      changed(projectId)
       return result.numDeletedRows > 0n
     },
 
@@ -118,5 +131,11 @@ declare module 'fastify' {
 }
 
 export default fp(async function integrationLinksPlugin (fastify: FastifyInstance) {
-  fastify.decorate('integrationLinks', createIntegrationLinks(fastify.db, fastify.credentials))
-}, { name: 'integration-links', dependencies: ['db', 'credentials'], fastify: '5.x' })
+  const links = createIntegrationLinks(fastify.db, fastify.credentials)
+  // Other instances keep a short copy of each project's links; tell them to drop it.
+  links.onChange((projectId) => {
+    fastify.backends.pubsub.publish(LINKS_CHANGED_CHANNEL, projectId)
+      .catch((error: unknown) => fastify.log.warn({ err: error, projectId }, 'could not announce a link change'))
+  })
+  fastify.decorate('integrationLinks', links)
+}, { name: 'integration-links', dependencies: ['db', 'credentials', 'backends'], fastify: '5.x' })

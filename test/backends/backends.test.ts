@@ -356,6 +356,7 @@ function suite (t: Test, impl: Impl, admin: Redis | undefined) {
   t.test('ping resolves while open', async t => {
     const { b } = impl.open(t)
     await t.resolves(b.ping())
+    t.equal(b.connected(), true, 'and the backend says it is connected')
   })
 
   t.test('close is idempotent; later commands reject, unsubscribes do not', async t => {
@@ -414,6 +415,7 @@ t.test('redis: unreachable server', async t => {
   const b = createRedisBackends({ url: `redis://:${password}@127.0.0.1:1`, prefix, logger })
   t.teardown(() => b.close())
   await t.rejects(b.ping(), 'ping rejects')
+  t.equal(b.connected(), false, 'connected() lets callers skip it without waiting')
   await t.rejects(b.cache.get('k'), 'commands reject')
   await t.rejects(b.pubsub.subscribe('ch', () => {}), 'subscribe rejects')
   t.ok(logs.some(l => l.level === 'warn'), 'connection errors are logged')

@@ -1,0 +1,96 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Static } from '@sinclair/typebox'
+import { ProviderFailure } from '../src/aggregator/adapter.js'
+import type { AdapterDefinition, CheckResult } from '../src/aggregator/adapter.js'
+import { daysBetween, plural, timeAgo } from '../src/aggregator/format.js'
+import type { GithubLinkConfig } from '../src/schemas/integration-link.js'
+import {
+  isRecord, lackingScope, missingPermissions, missingScopes, parseScopes, throwOnFailedCalls
+} from './github-failures.js'
+
+export type GithubConfig = Static<typeof GithubLinkConfig>
+
+/** Pinned rather than defaulted, so a new default version cannot change what we parse. */
+export const GITHUB_API_VERSION = '2022-11-28'
+export const GITHUB_ACCEPT = 'application/vnd.github+json'
+const STALE_AFTER_DAYS = 7
+
+const unexpected = (what: string) => new ProviderFailure('unknown', `unexpected GitHub ${what} body`)
+
+function readPrivate (body: unknown) {
+  if (!isRecord(body) || typeof body.private !== 'boolean') throw unexpected('repository')
+  return body.private
+}
+
+function readHeadCommitAt (body: unknown) {
+  const commit = isRecord(body) && isRecord(body.commit) && isRecord(body.commit.commit) ? body.commit.commit : undefined
+  const dateOf = (who: unknown) => isRecord(who) && typeof who.date === 'string' ? who.date : undefined
+  const date = dateOf(commit?.committer) ?? dateOf(commit?.author)
+  const at = date === undefined ? NaN : Date.parse(date)
+  if (Number.isNaN(at)) throw unexpected('branch')
+  return at
+}
+
+/** Branch names hold slashes: each segment is encoded, the separators are kept. */
+const encodeBranch = (branch: string) => branch.split('/').map(encodeURIComponent).join('/')
+
+export function createGithubAdapter ({ apiUrl }: { apiUrl: string }): AdapterDefinition<GithubConfig> {
+  return {
+    key: 'github',
+    label: 'GitHub',
+    actions: [
+      { id: 'push', label: 'Push', capability: 'push' },
+      { id: 'pull', label: 'Pull', capability: 'push' },
+      { id: 'sync', label: 'Sync', capability: 'push' },
+      { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
+    ],
+
+    async check (ctx): Promise<CheckResult> {
+      const { owner, repo, branch } = ctx.config
+      // Lower-case names: provider-http sets its own `accept`, and ours must replace it.
+      const headers = {
+        authorization: `Bearer ${ctx.credentials.token}`,
+        accept: GITHUB_ACCEPT,
+        'x-github-api-version': GITHUB_API_VERSION
+      }
+      const get = (path: string) => ctx.http.getJson(`${apiUrl}${path}`, { headers, signal: ctx.signal })
+      const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`
+      const [user, repository, head] = await Promise.all([
+        get('/user'), get(repoPath), get(`${repoPath}/branches/${encodeBranch(branch)}`)
+      ])
+      throwOnFailedCalls([user, repository, head], ctx.now)
+
+      const forbidden = [user, repository, head].find((r) => r.status === 403)
+      if (forbidden) return missingPermissions(forbidden)
+      if (user.status !== 200 || !isRecord(user.body)) throw unexpected('user')
+
+      const scopes = parseScopes(user.headers['x-oauth-scopes'])
+      if (repository.status === 404) {
+        // GitHub hides private repositories from tokens without `repo` behind a 404.
+        if (scopes && !scopes.includes('repo')) return missingScopes(['repo'])
+        return { status: 'error', summary: 'Repository not found' }
+      }
+      const isPrivate = readPrivate(repository.body)
+      const lacking = scopes && lackingScope(scopes, isPrivate)
+      if (lacking) return missingScopes([lacking])
+
+      if (head.status === 404) {
+        return { status: 'error', summary: `Branch ${branch} not found`, viewer: { summary: 'Branch not found' } }
+      }
+      const headAt = readHeadCommitAt(head.body)
+      const days = daysBetween(headAt, ctx.now)
+      const stale = days >= STALE_AFTER_DAYS
+      const activity = stale ? `No push in ${plural(days, 'day')}` : `Last push ${timeAgo(headAt, ctx.now)}`
+      return {
+        status: stale ? 'warning' : 'connected',
+        summary: `Linked to ${branch} · ${activity}`,
+        ...(isPrivate ? { viewer: { summary: `Private repo · ${activity}` } } : {})
+      }
+    }
+  }
+}
+
+export default fp(async function githubAdapterPlugin (fastify: FastifyInstance) {
+  fastify.aggregator.register(createGithubAdapter({ apiUrl: fastify.config.providers.githubApiUrl }))
+}, { name: 'adapter-github', dependencies: ['aggregator', 'config'], fastify: '5.x' })

@@ -1,0 +1,299 @@
+import fp from 'fastify-plugin'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api'
+import type { ProviderKey } from '../db/database.js'
+import type { Role } from '../schemas/common.js'
+import type { StatusEnvelope } from '../schemas/integration-status.js'
+import { PROVIDER_KEYS } from '../domain/providers.js'
+import { ProviderFailure, type AdapterDefinition } from './adapter.js'
+import { createProviderHttp } from './provider-http.js'
+import { createResilience, type BreakerTransition } from './resilience.js'
+import { createStatusStore, type StatusEntry } from './status-store.js'
+import { createLinksView, type LinkView } from './links-view.js'
+import { buildEnvelope, buildItem, type ItemSource } from './envelope.js'
+import { createAggregatorTelemetry } from './telemetry.js'
+import { createRefresher } from './refresher.js'
+import { LINKS_CHANGED_CHANNEL } from '../repositories/integration-links.js'
+
+export interface Caller {
+  userId: string
+  role: Role
+}
+
+type CacheResult = 'hit' | 'stale' | 'miss'
+
+/**
+ * The status aggregator: adapters register onto it, and it answers "how is this project doing"
+ * for one caller. For each linked integration it serves the cached result when fresh, the stale
+ * one while a refresh runs, and otherwise waits for the provider no longer than the deadline.
+ */
+export function createAggregator (fastify: FastifyInstance, now: () => number) {
+  const { config, db, backends, integrationLinks, metrics, log } = fastify
+  const settings = config.status
+  const adapters = new Map<ProviderKey, AdapterDefinition<any>>()
+  const http = createProviderHttp({ maxBodyBytes: settings.maxBodyBytes })
+  const store = createStatusStore(backends.cache, db, () => backends.connected())
+  const linksView = createLinksView(db)
+  const resilience = createResilience({
+    timeoutMs: settings.providerTimeoutMs,
+    failures: settings.breakerFailures,
+    halfOpenMs: settings.breakerHalfOpenMs,
+    onTransition: (transition) => onBreakerTransition(transition)
+  })
+  const telemetry = createAggregatorTelemetry(metrics.registry, () => resilience.openCounts())
+  /** The span of the check that is running for a (provider, project), for breaker events. */
+  const checkSpans = new Map<string, Span>()
+
+  const refresher = createRefresher({
+    store,
+    locks: backends.locks,
+    locksConnected: () => backends.connected(),
+    log,
+    now,
+    lockTtlMs: settings.providerTimeoutMs + 2_000,
+    waitMs: settings.providerTimeoutMs + 1_000,
+    check: (projectId, link, previous, userId) => check(projectId, link, previous, userId)
+  })
+
+  function onBreakerTransition ({ provider, projectId, state, persisted }: BreakerTransition) {
+    log.warn({ projectId, provider, circuitBreakerState: state }, `circuit ${state} for ${provider}`)
+    telemetry.breakerTransitions.inc({ provider, state })
+    checkSpans.get(`${provider}:${projectId}`)?.addEvent('circuit_breaker.transition', { 'circuit_breaker.state': state, provider })
+    db.updateTable('project_integrations').set({ circuit_breaker_state: JSON.stringify(persisted) })
+      .where('project_id', '=', projectId).where('provider', '=', provider)
+      .execute()
+      .catch((error: unknown) => log.warn({ err: error, projectId, provider }, 'could not persist circuit state'))
+  }
+
+  /** Calls the provider through the resilience policies and turns the outcome into an entry. */
+  async function check (projectId: string, link: LinkView, previous: StatusEntry | undefined, userId: string | undefined): Promise<StatusEntry> {
+    const adapter = adapters.get(link.provider)!
+    const provider = link.provider
+    const span = telemetry.tracer.startSpan('integration_status.provider_check', { attributes: { provider, 'project.id': projectId } })
+    checkSpans.set(`${provider}:${projectId}`, span)
+    const started = performance.now()
+    let outcome = 'ok'
+    let entry: StatusEntry
+    try {
+      const credentials = await integrationLinks.credentials(projectId, provider)
+      if (!credentials) throw new ProviderFailure('oauth_revoked', 'no stored credentials')
+      const result = await resilience.execute(provider, projectId, link.breaker, (signal) =>
+        adapter.check({ projectId, config: link.config, credentials, signal, now: now(), http }))
+      const at = now()
+      entry = { linkVersion: link.version, good: { result, at }, checkedAt: at, freshUntil: at + jitteredTtl() }
+    } catch (error) {
+      const failure = error instanceof ProviderFailure
+        ? error
+        : new ProviderFailure('unknown', 'status check failed', { cause: error, internal: true })
+      outcome = failure.circuitOpen ? 'circuit_open' : failure.code
+      if (failure.internal) log.error({ err: failure.cause, projectId, provider }, 'adapter failed unexpectedly')
+      if (failure.code === 'timeout') telemetry.timeouts.inc({ provider })
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })
+      entry = failedEntry(link, previous, failure)
+    } finally {
+      checkSpans.delete(`${provider}:${projectId}`)
+    }
+    const latencyMs = Math.round(performance.now() - started)
+    const circuitBreakerState = resilience.state(provider, projectId)
+    telemetry.adapterDuration.observe({ provider, outcome }, latencyMs / 1000)
+    span.setAttributes({ outcome, 'circuit_breaker.state': circuitBreakerState, latency_ms: latencyMs })
+    span.end()
+    log.info({ projectId, userId, provider, latencyMs, cacheHit: false, circuitBreakerState, outcome }, 'provider check')
+    return entry
+  }
+
+  function failedEntry (link: LinkView, previous: StatusEntry | undefined, failure: ProviderFailure): StatusEntry {
+    const at = now()
+    const base = previous?.linkVersion === link.version ? previous : undefined
+    const since = base?.failure?.code === failure.code ? base.failure.since : at
+    const entry: StatusEntry = {
+      linkVersion: link.version,
+      ...(base?.good ? { good: base.good } : {}),
+      failure: {
+        code: failure.code,
+        at,
+        since,
+        ...(failure.retryAfter === undefined ? {} : { retryAfter: failure.retryAfter }),
+        ...(failure.circuitOpen ? { circuitOpen: true } : {})
+      },
+      checkedAt: at,
+      freshUntil: at + jitteredTtl()
+    }
+    if (failure.code === 'rate_limited') {
+      // No call before the provider's reset, on any instance: the entry says so to all of them.
+      entry.failure!.retryAfter = failure.retryAfter ?? 60
+      entry.retryNotBefore = at + entry.failure!.retryAfter * 1000
+      entry.freshUntil = Math.max(entry.freshUntil, entry.retryNotBefore)
+    }
+    return entry
+  }
+
+  /** ±33% around the TTL (15 s → 10–20 s), so entries filled together do not expire together. */
+  function jitteredTtl () {
+    const ttl = settings.ttlMs
+    return Math.round(ttl * (2 / 3 + Math.random() * 2 / 3))
+  }
+
+  async function readEntry (projectId: string, provider: ProviderKey) {
+    try {
+      return await store.read(projectId, provider)
+    } catch (error) {
+      // The cache backend is down: PostgreSQL's copy and the providers still answer.
+      log.warn({ err: error, projectId, provider }, 'status cache unavailable')
+      return undefined
+    }
+  }
+
+  /** The cache had nothing: a restart or a flush must still serve the last known status. */
+  async function readPersisted (projectId: string, link: LinkView) {
+    try {
+      return await store.readPersisted(projectId, link.provider, link.version)
+    } catch (error) {
+      log.warn({ err: error, projectId, provider: link.provider }, 'stored status unavailable')
+      return undefined
+    }
+  }
+
+  async function resolveItem (projectId: string, link: LinkView, caller: Caller, deadline: Promise<void>, parent: Span): Promise<ItemSource> {
+    const provider = link.provider
+    const started = performance.now()
+    const span = telemetry.tracer.startSpan('integration_status.adapter', { attributes: { provider, 'project.id': projectId } }, trace.setSpan(context.active(), parent))
+    const cached = await readEntry(projectId, provider)
+    const fromCache = cached?.linkVersion === link.version
+    // PostgreSQL's copy counts as stale even when young: it also refills the cache behind us.
+    const current = fromCache ? cached : await readPersisted(projectId, link)
+    let result: CacheResult
+    let source: ItemSource
+    if (current && fromCache && now() < current.freshUntil) {
+      result = 'hit'
+      source = { kind: 'checked', entry: current, servedStale: false }
+    } else if (current) {
+      // Stale-while-revalidate: answer now, refresh behind the response.
+      result = 'stale'
+      source = { kind: 'checked', entry: current, servedStale: true }
+      refresher.refresh(projectId, link, caller.userId).catch(() => {})
+    } else {
+      result = 'miss'
+      const fresh = await Promise.race([refresher.refresh(projectId, link, caller.userId).catch(() => undefined), deadline.then(() => undefined)])
+      source = fresh ? { kind: 'checked', entry: fresh, servedStale: false } : { kind: 'pending', at: now() }
+    }
+    const latencyMs = Math.round(performance.now() - started)
+    const circuitBreakerState = resilience.state(provider, projectId)
+    telemetry.cacheLookups.inc({ provider, result })
+    span.setAttributes({ cache_hit: result === 'hit', cache_result: result, 'circuit_breaker.state': circuitBreakerState })
+    span.end()
+    const line = { projectId, userId: caller.userId, provider, latencyMs, cacheHit: result !== 'miss', cacheResult: result, circuitBreakerState }
+    // Fresh hits are the common case and carry no news: kept at debug so info logs stay readable.
+    if (result === 'hit') log.debug(line, 'adapter status')
+    else log.info(line, 'adapter status')
+    return source
+  }
+
+  return {
+    register (adapter: AdapterDefinition<any>) {
+      if (adapters.has(adapter.key)) throw new Error(`adapter ${adapter.key} registered twice`)
+      adapters.set(adapter.key, adapter)
+    },
+
+    adapter (key: ProviderKey) {
+      return adapters.get(key)
+    },
+
+    /** The envelope one caller may see, within the deadline whatever the providers do. */
+    async status (projectId: string, caller: Caller, requestLog: FastifyBaseLogger = log): Promise<StatusEnvelope> {
+      const span = telemetry.tracer.startSpan('integration_status.aggregate', { attributes: { 'project.id': projectId, 'caller.role': caller.role } })
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, settings.deadlineMs) })
+      try {
+        const { since, links } = await linksView.get(projectId)
+        const items = await Promise.all(PROVIDER_KEYS.map(async (key) => {
+          const adapter = adapters.get(key)!
+          const link = links.get(key)
+          let source: ItemSource
+          if (!link) source = { kind: 'not_linked', at: since }
+          else if (!link.enabled) source = { kind: 'disabled', at: link.updatedAt }
+          else if (link.hiddenFromRoles.includes(caller.role)) source = { kind: 'hidden', at: link.updatedAt }
+          else source = await resolveItem(projectId, link, caller, deadline, span)
+          return buildItem(adapter, source, caller.role, now())
+        }))
+        const envelope = buildEnvelope(projectId, items, PROVIDER_KEYS)
+        span.setAttributes({ overall: envelope.overall, hash: envelope.hash })
+        return envelope
+      } catch (error) {
+        span.recordException(error as Error)
+        span.setStatus({ code: SpanStatusCode.ERROR })
+        requestLog.error({ err: error, projectId }, 'status aggregation failed')
+        throw error
+      } finally {
+        clearTimeout(timer)
+        span.end()
+      }
+    },
+
+    /** Drops this instance's copy of a project's links (called for changes on any instance). */
+    linksChanged (projectId: string) {
+      linksView.forget(projectId)
+    },
+
+    /** Checks every linked integration of a project now, ignoring freshness (sync actions, webhooks). */
+    async refreshProject (projectId: string, userId?: string) {
+      linksView.forget(projectId)
+      const { links } = await linksView.get(projectId)
+      await Promise.all([...links.values()].filter((link) => link.enabled).map((link) =>
+        refresher.refresh(projectId, link, userId, { force: true }).catch(() => undefined)))
+    },
+
+    /** Waits for background refreshes; adapters release their own resources in their plugins. */
+    async close () {
+      await refresher.close()
+      await http.close()
+    },
+
+    breakerState: resilience.state
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    aggregator: ReturnType<typeof createAggregator>
+  }
+}
+
+export interface AggregatorPluginOptions {
+  /** The clock for status timestamps and freshness; tests fix it. */
+  now?: () => number
+}
+
+export default fp<AggregatorPluginOptions>(async function aggregatorPlugin (fastify, { now = Date.now }) {
+  const aggregator = createAggregator(fastify, now)
+  fastify.decorate('aggregator', aggregator)
+  fastify.integrationLinks.onChange((projectId) => aggregator.linksChanged(projectId))
+  // Link changes from other instances. Redis being down must not stop boot (readiness reports it):
+  // until the subscription holds, copies of links simply live out their 5 s.
+  let unsubscribe: (() => Promise<void>) | undefined
+  let retry: NodeJS.Timeout | undefined
+  let closing = false
+  const subscribe = () => {
+    fastify.backends.pubsub.subscribe(LINKS_CHANGED_CHANNEL, (projectId) => aggregator.linksChanged(projectId))
+      .then((stop) => {
+        unsubscribe = stop
+        if (closing) stop().catch(() => {})
+      })
+      .catch((error: unknown) => {
+        if (closing) return
+        fastify.log.warn({ err: error }, 'cannot subscribe to link changes yet; retrying in 5 s')
+        retry = setTimeout(subscribe, 5_000).unref()
+      })
+  }
+  subscribe()
+  fastify.addHook('onReady', async () => {
+    const missing = PROVIDER_KEYS.filter((key) => !aggregator.adapter(key))
+    if (missing.length > 0) throw new Error(`no adapter registered for ${missing.join(', ')}`)
+  })
+  fastify.addHook('onClose', async () => {
+    closing = true
+    clearTimeout(retry)
+    await unsubscribe?.().catch(() => {})
+    await aggregator.close()
+  })
+}, { name: 'aggregator', dependencies: ['config', 'db', 'backends', 'integration-links', 'metrics'], fastify: '5.x' })

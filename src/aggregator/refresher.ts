@@ -1,0 +1,95 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { LockBackend } from '../backends/types.js'
+import type { StatusStore, StatusEntry } from './status-store.js'
+import type { LinkView } from './links-view.js'
+
+export interface RefresherOptions {
+  store: StatusStore
+  locks: LockBackend
+  /** False while the lock backend is down: then single flight holds per instance only. */
+  locksConnected (): boolean
+  log: FastifyBaseLogger
+  now: () => number
+  /** Lease on a (project, provider) refresh; outlives the longest check so a crash frees it. */
+  lockTtlMs: number
+  /** How long an instance that lost the race waits for the winner's result. */
+  waitMs: number
+  check (projectId: string, link: LinkView, previous: StatusEntry | undefined, userId: string | undefined): Promise<StatusEntry>
+}
+
+const POLL_MS = 25
+
+/**
+ * Single flight for provider checks: one check per (project, provider) at a time in this process
+ * (a shared promise), and across instances (a lease in the lock backend). An instance that does
+ * not get the lease waits for the holder's result in the cache instead of calling the provider.
+ */
+export function createRefresher ({ store, locks, locksConnected, log, now, lockTtlMs, waitMs, check }: RefresherOptions) {
+  const inflight = new Map<string, Promise<StatusEntry>>()
+  let closed = false
+
+  async function run (projectId: string, link: LinkView, userId: string | undefined, force: boolean): Promise<StatusEntry> {
+    const provider = link.provider
+    const startedAt = now()
+    let lease
+    try {
+      lease = locksConnected() ? await locks.tryAcquire(`refresh:${projectId}:${provider}`, lockTtlMs) : undefined
+    } catch (error) {
+      // Without the lock backend, single flight holds per instance only; better than no status.
+      log.warn({ err: error, projectId, provider }, 'refresh lock unavailable; checking without it')
+      lease = undefined
+    }
+    if (lease === null) return waitForOther(projectId, link, startedAt)
+    try {
+      const previous = await store.read(projectId, provider).catch(() => undefined)
+      const fromCache = previous?.linkVersion === link.version
+      const current = fromCache
+        ? previous
+        : await store.readPersisted(projectId, provider, link.version).catch(() => undefined)
+      // Another instance may have refreshed between our read and our lease; a rate limit holds for all.
+      if (current && ((current.retryNotBefore ?? 0) > now() || (!force && now() < current.freshUntil))) {
+        // PostgreSQL's copy is still good: put it back into the cache rather than call the provider.
+        if (!fromCache) await store.write(projectId, provider, current, current).catch(() => {})
+        return current
+      }
+      const entry = await check(projectId, link, current, userId)
+      if (closed) return entry
+      try {
+        return await store.write(projectId, provider, entry, previous)
+      } catch (error) {
+        log.warn({ err: error, projectId, provider }, 'could not store status')
+        return entry
+      }
+    } finally {
+      await lease?.release().catch(() => {})
+    }
+  }
+
+  async function waitForOther (projectId: string, link: LinkView, startedAt: number) {
+    const until = performance.now() + waitMs
+    // eslint-disable-next-line no-unmodified-loop-condition -- close() sets it while we sleep
+    while (!closed && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      const entry = await store.read(projectId, link.provider).catch(() => undefined)
+      if (entry?.linkVersion === link.version && entry.checkedAt >= startedAt) return entry
+    }
+    throw new Error('another instance is still checking')
+  }
+
+  return {
+    refresh (projectId: string, link: LinkView, userId: string | undefined, { force = false } = {}) {
+      const key = `${projectId}:${link.provider}`
+      let running = inflight.get(key)
+      if (!running) {
+        running = run(projectId, link, userId, force).finally(() => inflight.delete(key))
+        inflight.set(key, running)
+      }
+      return running
+    },
+
+    async close () {
+      closed = true
+      await Promise.allSettled([...inflight.values()])
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import type { Kysely } from 'kysely'
+import type { Database, ProviderKey } from '../db/database.js'
+import type { CacheBackend } from '../backends/types.js'
+import type { CheckResult, ProblemCode } from './adapter.js'
+
+/**
+ * One (project, provider) status as the aggregator keeps it: the last good result and, when
+ * the latest check failed, that failure. The cache backend (Redis or memory) holds it for every
+ * instance; PostgreSQL holds a copy so a restart or a Redis flush still has something to serve.
+ */
+export interface StatusEntry {
+  /** Digest of the link's config and credentials: a relinked integration ignores older entries. */
+  linkVersion: string
+  good?: { result: CheckResult, at: number }
+  failure?: {
+    code: ProblemCode
+    /** As the provider reported it when the failure was seen (rate limits). */
+    retryAfter?: number
+    at: number
+    /** When this kind of failure began; rate limits turn amber after two minutes of it. */
+    since: number
+    /** The circuit was open, so the provider was not called. */
+    circuitOpen?: boolean
+  }
+  checkedAt: number
+  /** Served as fresh until then; later it is served stale while a refresh runs. */
+  freshUntil: number
+  /** A rate-limited provider is not called before then. */
+  retryNotBefore?: number
+  /** When PostgreSQL last got a copy; unchanged entries are written at most once a minute. */
+  persistedAt?: number
+}
+
+/** Entries outlive their freshness by far: stale data beats no data (stale-while-revalidate). */
+const CACHE_RETENTION_MS = 24 * 60 * 60 * 1000
+const PERSIST_UNCHANGED_EVERY_MS = 60_000
+
+export const cacheKey = (projectId: string, provider: ProviderKey) => `status:${projectId}:${provider}`
+
+/** `connected` false = the cache backend is down: skipped at once, PostgreSQL answers instead. */
+export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, connected: () => boolean) {
+  return {
+    async read (projectId: string, provider: ProviderKey) {
+      if (!connected()) return undefined
+      return cache.get<StatusEntry>(cacheKey(projectId, provider))
+    },
+
+    /**
+     * Writes the entry to the cache, and to PostgreSQL when it differs from the previous one in
+     * what it shows or the copy there is over a minute old. Returns the entry as stored.
+     */
+    async write (projectId: string, provider: ProviderKey, entry: StatusEntry, previous: StatusEntry | undefined) {
+      const changed = !previous || shownPart(previous) !== shownPart(entry)
+      const due = changed || previous?.persistedAt === undefined || entry.checkedAt - previous.persistedAt >= PERSIST_UNCHANGED_EVERY_MS
+      const stored: StatusEntry = { ...entry, ...(due ? { persistedAt: entry.checkedAt } : previous?.persistedAt === undefined ? {} : { persistedAt: previous.persistedAt }) }
+      // Both copies are attempted: with the cache backend down, PostgreSQL's copy still serves.
+      const [cached, persisted] = await Promise.allSettled([
+        connected() ? cache.set(cacheKey(projectId, provider), stored, CACHE_RETENTION_MS) : undefined,
+        due
+          ? db.updateTable('project_integrations')
+            .set({
+              last_status_check: new Date(entry.checkedAt),
+              cache_expires_at: new Date(entry.freshUntil),
+              status_cache: JSON.stringify(stored),
+              ...(entry.good ? { last_good_status: JSON.stringify(entry.good) } : {})
+            })
+            .where('project_id', '=', projectId).where('provider', '=', provider)
+            .execute()
+          : undefined
+      ])
+      if (cached.status === 'rejected') throw cached.reason
+      if (persisted.status === 'rejected') throw persisted.reason
+      return stored
+    },
+
+    /**
+     * PostgreSQL's copy, for when the cache backend has nothing (flushed, restarted, unreachable):
+     * status_cache, else last_good_status; only if it belongs to the current link.
+     */
+    async readPersisted (projectId: string, provider: ProviderKey, linkVersion: string): Promise<StatusEntry | undefined> {
+      const row = await db.selectFrom('project_integrations').select(['status_cache', 'last_good_status'])
+        .where('project_id', '=', projectId).where('provider', '=', provider).executeTakeFirst()
+      const entry = row?.status_cache as StatusEntry | null | undefined
+      if (entry && typeof entry === 'object' && entry.linkVersion === linkVersion) return entry
+      const good = row?.last_good_status as StatusEntry['good'] | null | undefined
+      if (good && typeof good === 'object' && good.result && row?.status_cache == null) {
+        return { linkVersion, good, checkedAt: good.at, freshUntil: 0 }
+      }
+      return undefined
+    },
+
+    drop (projectId: string, provider: ProviderKey) {
+      return cache.delete(cacheKey(projectId, provider))
+    }
+  }
+}
+
+export type StatusStore = ReturnType<typeof createStatusStore>
+
+function shownPart (entry: StatusEntry) {
+  const { good, failure } = entry
+  return JSON.stringify([good?.result, failure?.code, failure?.circuitOpen, entry.linkVersion])
+}

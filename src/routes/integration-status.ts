@@ -1,0 +1,59 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
+import { StatusEnvelope } from '../schemas/integration-status.js'
+
+/** True when an If-None-Match list names the tag, compared weakly (RFC 9110 §13.1.2). */
+export function matchesIfNoneMatch (header: string | undefined, etag: string) {
+  if (!header) return false
+  const opaque = etag.replace(/^W\//, '')
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim()
+    return tag === '*' || tag.replace(/^W\//, '') === opaque
+  })
+}
+
+const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/api/integrations/status', {
+    config: { auth: { roles: 'any' } },
+    schema: {
+      tags: ['status'],
+      summary: 'The project\'s integrations as the caller may see them',
+      description: [
+        'Always all four integrations, in a stable order. Answers within the status deadline whatever the providers do:',
+        'a provider that is slow, failing or rate limiting shows its last known status with `stale: true` and a `problem`.',
+        'The `ETag` is `W/"<hash>"`, computed over what this caller sees; send it in `If-None-Match` to get 304 while nothing changed.'
+      ].join(' '),
+      security: BEARER_OR_COOKIE,
+      querystring: Type.Object({ projectId: ProjectId }, { additionalProperties: false }),
+      response: {
+        200: {
+          ...ref(StatusEnvelope),
+          description: 'The envelope; the ETag is the hash of what this caller sees',
+          // A plain map: @fastify/swagger turns each property into a documented response header.
+          headers: {
+            etag: Type.String({ description: 'W/"<hash>"' }),
+            'cache-control': Type.String({ description: 'private, no-cache' }),
+            vary: Type.String({ description: 'Authorization, Cookie' })
+          }
+        },
+        304: Type.Null({ description: 'Not modified: the If-None-Match tag still matches; no body' }),
+        ...errorResponses(400, 401, 403)
+      }
+    }
+  }, async (request, reply) => {
+    const { projectId } = request.query
+    const user = request.user!
+    // authorizeProject has already checked that the caller holds a role on this project.
+    const role = user.roles[projectId]!
+    const envelope = await fastify.aggregator.status(projectId, { userId: user.sub, role }, request.log)
+    const etag = `W/"${envelope.hash}"`
+    // Per caller: a shared cache must not hand one user's view to another.
+    reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'Authorization, Cookie')
+    // No body at all (not even "null"): a 304 carries only headers.
+    if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as unknown as null)
+    return envelope
+  })
+}
+
+export default integrationStatusRoutes

@@ -1,0 +1,63 @@
+import type { Test } from 'tap'
+import type { LightMyRequestResponse as Response } from 'fastify'
+import { build, type BackendName, type TestApp } from '../helper.js'
+import { startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
+
+/** Link configs whose names a viewer must never see in a response. */
+export const LINK_CONFIGS = {
+  github: { owner: 'acme-secret-org', repo: 'secret-site', branch: 'release-train' },
+  vercel: { projectId: 'prj_secretvercel', teamId: 'team_secretteam' },
+  sanity: { projectId: 'sanitysecret1', dataset: 'production' },
+  supabase: { projectRef: 'supasecretref' }
+} as const
+
+export interface StatusApp extends TestApp {
+  sim: Simulator
+  /** Links a provider with a fresh token registered at the simulator under the scenario. */
+  link (projectId: string, provider: Provider, scenario?: ScenarioName, options?: ScenarioOptions & { config?: Record<string, unknown> }): Promise<string>
+  status (projectId: string, role?: 'owner' | 'admin' | 'editor' | 'viewer', headers?: Record<string, string>): Promise<Response>
+}
+
+let tokens = 0
+
+/** The real app pointed at the provider simulator over loopback HTTP. */
+export async function statusApp (t: Test, options: { backend?: BackendName, env?: Record<string, string>, now?: () => number, sim?: Simulator } = {}): Promise<StatusApp> {
+  const sim = options.sim ?? await startSimulator(options.now ? { now: options.now } : {})
+  if (!options.sim) t.teardown(() => sim.close())
+  const built = await build(t, {
+    backend: options.backend ?? 'embedded',
+    ...(options.now ? { now: options.now } : {}),
+    env: {
+      GITHUB_API_URL: sim.baseUrls.github,
+      VERCEL_API_URL: sim.baseUrls.vercel,
+      SANITY_API_URL: sim.baseUrls.sanity,
+      SANITY_MANAGEMENT_API_URL: sim.baseUrls.sanityManagement,
+      SUPABASE_API_URL: sim.baseUrls.supabase,
+      // Generous, so a loaded CI machine still sees cold checks finish; deadline tests set their own.
+      STATUS_DEADLINE_MS: '3000',
+      PROVIDER_TIMEOUT_MS: '2000',
+      ...options.env
+    }
+  })
+  return {
+    ...built,
+    sim,
+    async link (projectId, provider, scenario = 'healthy', { config, ...scenarioOptions } = {}) {
+      const token = `tok_${provider}_${process.pid}_${++tokens}`
+      // The simulated repository's branch follows the link unless the test says otherwise.
+      const branch = provider === 'github' ? { branch: String((config ?? LINK_CONFIGS.github).branch) } : {}
+      sim.setScenario(provider, token, scenario, { ...branch, ...scenarioOptions })
+      const response = await built.app.inject({
+        method: 'PUT',
+        url: `/api/projects/${projectId}/integrations/${provider}`,
+        headers: built.as('owner', projectId),
+        payload: { config: config ?? LINK_CONFIGS[provider], credentials: { token } }
+      })
+      if (response.statusCode >= 300) throw new Error(`link failed: ${response.statusCode} ${response.body}`)
+      return token
+    },
+    status (projectId, role = 'owner', headers = {}) {
+      return built.app.inject({ method: 'GET', url: `/api/integrations/status?projectId=${projectId}`, headers: { ...built.as(role, projectId), ...headers } })
+    }
+  }
+}
