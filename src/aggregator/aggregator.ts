@@ -5,14 +5,15 @@ import type { ProviderKey } from '../db/database.js'
 import type { Role } from '../schemas/common.js'
 import type { StatusEnvelope } from '../schemas/integration-status.js'
 import { PROVIDER_KEYS } from '../domain/providers.js'
-import { ProviderFailure, type AdapterDefinition } from './adapter.js'
+import type { AdapterDefinition } from './adapter.js'
 import { createProviderHttp } from './provider-http.js'
-import { createResilience, type BreakerTransition } from './resilience.js'
-import { createStatusStore, type StatusEntry } from './status-store.js'
+import { createResilience } from './resilience.js'
+import { createStatusStore } from './status-store.js'
 import { createLinksView, type LinkView } from './links-view.js'
 import { buildEnvelope, buildItem, type ItemSource } from './envelope.js'
 import { createAggregatorTelemetry } from './telemetry.js'
 import { createRefresher } from './refresher.js'
+import { createChecker } from './checker.js'
 import { LINKS_CHANGED_CHANNEL } from '../repositories/integration-links.js'
 
 export interface Caller {
@@ -38,11 +39,10 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     timeoutMs: settings.providerTimeoutMs,
     failures: settings.breakerFailures,
     halfOpenMs: settings.breakerHalfOpenMs,
-    onTransition: (transition) => onBreakerTransition(transition)
+    onTransition: (transition) => checker.recordTransition(transition)
   })
   const telemetry = createAggregatorTelemetry(metrics.registry, () => resilience.openCounts())
-  /** The span of the check that is running for a (provider, project), for breaker events. */
-  const checkSpans = new Map<string, Span>()
+  const checker = createChecker({ adapters, credentials: integrationLinks, resilience, telemetry, http, db, log, now, ttlMs: settings.ttlMs })
 
   const refresher = createRefresher({
     store,
@@ -52,87 +52,8 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     now,
     lockTtlMs: settings.providerTimeoutMs + 2_000,
     waitMs: settings.providerTimeoutMs + 1_000,
-    check: (projectId, link, previous, userId) => check(projectId, link, previous, userId)
+    check: checker.check
   })
-
-  function onBreakerTransition ({ provider, projectId, state, persisted }: BreakerTransition) {
-    log.warn({ projectId, provider, circuitBreakerState: state }, `circuit ${state} for ${provider}`)
-    telemetry.breakerTransitions.inc({ provider, state })
-    checkSpans.get(`${provider}:${projectId}`)?.addEvent('circuit_breaker.transition', { 'circuit_breaker.state': state, provider })
-    db.updateTable('project_integrations').set({ circuit_breaker_state: JSON.stringify(persisted) })
-      .where('project_id', '=', projectId).where('provider', '=', provider)
-      .execute()
-      .catch((error: unknown) => log.warn({ err: error, projectId, provider }, 'could not persist circuit state'))
-  }
-
-  /** Calls the provider through the resilience policies and turns the outcome into an entry. */
-  async function check (projectId: string, link: LinkView, previous: StatusEntry | undefined, userId: string | undefined): Promise<StatusEntry> {
-    const adapter = adapters.get(link.provider)!
-    const provider = link.provider
-    const span = telemetry.tracer.startSpan('integration_status.provider_check', { attributes: { provider, 'project.id': projectId } })
-    checkSpans.set(`${provider}:${projectId}`, span)
-    const started = performance.now()
-    let outcome = 'ok'
-    let entry: StatusEntry
-    try {
-      const credentials = await integrationLinks.credentials(projectId, provider)
-      if (!credentials) throw new ProviderFailure('oauth_revoked', 'no stored credentials')
-      const result = await resilience.execute(provider, projectId, link.breaker, (signal) =>
-        adapter.check({ projectId, config: link.config, credentials, signal, now: now(), http }))
-      const at = now()
-      entry = { linkVersion: link.version, good: { result, at }, checkedAt: at, freshUntil: at + jitteredTtl() }
-    } catch (error) {
-      const failure = error instanceof ProviderFailure
-        ? error
-        : new ProviderFailure('unknown', 'status check failed', { cause: error, internal: true })
-      outcome = failure.circuitOpen ? 'circuit_open' : failure.code
-      if (failure.internal) log.error({ err: failure.cause, projectId, provider }, 'adapter failed unexpectedly')
-      if (failure.code === 'timeout') telemetry.timeouts.inc({ provider })
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })
-      entry = failedEntry(link, previous, failure)
-    } finally {
-      checkSpans.delete(`${provider}:${projectId}`)
-    }
-    const latencyMs = Math.round(performance.now() - started)
-    const circuitBreakerState = resilience.state(provider, projectId)
-    telemetry.adapterDuration.observe({ provider, outcome }, latencyMs / 1000)
-    span.setAttributes({ outcome, 'circuit_breaker.state': circuitBreakerState, latency_ms: latencyMs })
-    span.end()
-    log.info({ projectId, userId, provider, latencyMs, cacheHit: false, circuitBreakerState, outcome }, 'provider check')
-    return entry
-  }
-
-  function failedEntry (link: LinkView, previous: StatusEntry | undefined, failure: ProviderFailure): StatusEntry {
-    const at = now()
-    const base = previous?.linkVersion === link.version ? previous : undefined
-    const since = base?.failure?.code === failure.code ? base.failure.since : at
-    const entry: StatusEntry = {
-      linkVersion: link.version,
-      ...(base?.good ? { good: base.good } : {}),
-      failure: {
-        code: failure.code,
-        at,
-        since,
-        ...(failure.retryAfter === undefined ? {} : { retryAfter: failure.retryAfter }),
-        ...(failure.circuitOpen ? { circuitOpen: true } : {})
-      },
-      checkedAt: at,
-      freshUntil: at + jitteredTtl()
-    }
-    if (failure.code === 'rate_limited') {
-      // No call before the provider's reset, on any instance: the entry says so to all of them.
-      entry.failure!.retryAfter = failure.retryAfter ?? 60
-      entry.retryNotBefore = at + entry.failure!.retryAfter * 1000
-      entry.freshUntil = Math.max(entry.freshUntil, entry.retryNotBefore)
-    }
-    return entry
-  }
-
-  /** ±33% around the TTL (15 s → 10–20 s), so entries filled together do not expire together. */
-  function jitteredTtl () {
-    const ttl = settings.ttlMs
-    return Math.round(ttl * (2 / 3 + Math.random() * 2 / 3))
-  }
 
   async function readEntry (projectId: string, provider: ProviderKey) {
     try {
