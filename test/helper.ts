@@ -9,6 +9,9 @@ import { buildApp } from '../src/build-app.js'
 import { loadConfig } from '../plugins/config.js'
 import { signToken, type TokenClaims } from '../src/lib/tokens.js'
 import { createContractChecker } from './contract/contract-checker.js'
+import { deleteKeys, dropSchema } from './support/cleanup.js'
+
+export { deleteKeys }
 
 /**
  * The one way tests get an app: the real app, over the embedded backends or over real
@@ -181,30 +184,5 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     as: (role, projectId, sub = `u_${role}`) => ({ authorization: `Bearer ${token({ sub, roles: { [projectId]: role } })}` }),
     ...(config.databaseUrl ? { schema: config.databaseSchema } : {}),
     ...(config.redisUrl ? { redisPrefix: config.redisPrefix } : {})
-  }
-}
-
-async function dropSchema (databaseUrl: string, schema: string) {
-  if (schema === 'public') return
-  const client = new pg.Client({ connectionString: databaseUrl })
-  await client.connect()
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`)
-  } finally {
-    await client.end()
-  }
-}
-
-export async function deleteKeys (redisUrl: string, prefix: string) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-      if (keys.length > 0) await redis.del(...keys)
-      cursor = next
-    } while (cursor !== '0')
-  } finally {
-    redis.disconnect()
   }
 }

@@ -10,7 +10,7 @@ import { createProviderHttp } from './provider-http.js'
 import { createResilience } from './resilience.js'
 import { createStatusStore } from './status-store.js'
 import { createLinksView, type LinkView } from './links-view.js'
-import { buildEnvelope, buildItem, type ItemSource } from './envelope.js'
+import { buildEnvelope, buildItem, sourceKey, type ItemSource } from './envelope.js'
 import { createAggregatorTelemetry } from './telemetry.js'
 import { createRefresher } from './refresher.js'
 import { createChecker } from './checker.js'
@@ -22,6 +22,12 @@ export interface Caller {
 }
 
 type CacheResult = 'hit' | 'stale' | 'miss'
+
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
+const levelEnabled = (log: FastifyBaseLogger, level: 'debug' | 'info') => (LEVELS[log.level] ?? 30) <= LEVELS[level]!
+
+/** Envelopes remembered by what they were built from; enough for every busy project's roles. */
+const MAX_REMEMBERED_ENVELOPES = 5_000
 
 /**
  * The status aggregator: adapters register onto it, and it answers "how is this project doing"
@@ -42,6 +48,11 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     onTransition: (transition) => checker.recordTransition(transition)
   })
   const telemetry = createAggregatorTelemetry(metrics.registry, () => resilience.openCounts())
+  /**
+   * Building an envelope (redaction, canonical JSON, two sha256) is most of a warm request's CPU;
+   * the same sources for the same role always give the same envelope, so it is built once.
+   */
+  const envelopes = new Map<string, StatusEnvelope>()
   const checker = createChecker({ adapters, credentials: integrationLinks, resilience, telemetry, http, db, log, now, ttlMs: settings.ttlMs })
 
   const refresher = createRefresher({
@@ -95,18 +106,27 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       refresher.refresh(projectId, link, caller.userId).catch(() => {})
     } else {
       result = 'miss'
-      const fresh = await Promise.race([refresher.refresh(projectId, link, caller.userId).catch(() => undefined), deadline.then(() => undefined)])
+      // A first check that already outlived one response's deadline will outlive this one's too:
+      // answer "pending" at once instead of making every caller wait the whole deadline.
+      const running = refresher.runningFor(projectId, provider)
+      const fresh = running !== undefined && running >= settings.deadlineMs
+        ? undefined
+        : await Promise.race([refresher.refresh(projectId, link, caller.userId).catch(() => undefined), deadline.then(() => undefined)])
       source = fresh ? { kind: 'checked', entry: fresh, servedStale: false } : { kind: 'pending', at: now() }
     }
-    const latencyMs = Math.round(performance.now() - started)
-    const circuitBreakerState = resilience.state(provider, projectId)
     telemetry.cacheLookups.inc({ provider, result })
-    span.setAttributes({ cache_hit: result === 'hit', cache_result: result, 'circuit_breaker.state': circuitBreakerState })
+    if (span.isRecording()) {
+      span.setAttributes({ cache_result: result, 'circuit_breaker.state': resilience.state(provider, projectId) })
+    }
     span.end()
-    const line = { projectId, userId: caller.userId, provider, latencyMs, cacheHit: result !== 'miss', cacheResult: result, circuitBreakerState }
-    // Fresh hits are the common case and carry no news: kept at debug so info logs stay readable.
-    if (result === 'hit') log.debug(line, 'adapter status')
-    else log.info(line, 'adapter status')
+    // Fresh hits are the common case and carry no news: kept at debug so info logs stay readable
+    // (and the line is not even built when debug is off: this is the hot path).
+    const level = result === 'hit' ? 'debug' : 'info'
+    if (levelEnabled(log, level)) {
+      const circuitBreakerState = resilience.state(provider, projectId)
+      const latencyMs = Math.round(performance.now() - started)
+      log[level]({ projectId, userId: caller.userId, provider, latencyMs, cacheHit: result !== 'miss', cacheResult: result, circuitBreakerState }, 'adapter status')
+    }
     return source
   }
 
@@ -120,24 +140,35 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       return adapters.get(key)
     },
 
-    /** The envelope one caller may see, within the deadline whatever the providers do. */
+    /**
+     * The envelope one caller may see, within the deadline whatever the providers do. The same
+     * object may be returned again for the same inputs: treat it as read-only.
+     */
     async status (projectId: string, caller: Caller, requestLog: FastifyBaseLogger = log): Promise<StatusEnvelope> {
       const span = telemetry.tracer.startSpan('integration_status.aggregate', { attributes: { 'project.id': projectId, 'caller.role': caller.role } })
       let timer: NodeJS.Timeout | undefined
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, settings.deadlineMs) })
       try {
         const { since, links } = await linksView.get(projectId)
-        const items = await Promise.all(PROVIDER_KEYS.map(async (key) => {
-          const adapter = adapters.get(key)!
+        const sources = await Promise.all(PROVIDER_KEYS.map(async (key): Promise<ItemSource> => {
           const link = links.get(key)
-          let source: ItemSource
-          if (!link) source = { kind: 'not_linked', at: since }
-          else if (!link.enabled) source = { kind: 'disabled', at: link.updatedAt }
-          else if (link.hiddenFromRoles.includes(caller.role)) source = { kind: 'hidden', at: link.updatedAt }
-          else source = await resolveItem(projectId, link, caller, deadline, span)
-          return buildItem(adapter, source, caller.role, now())
+          if (!link) return { kind: 'not_linked', at: since }
+          if (!link.enabled) return { kind: 'disabled', at: link.updatedAt }
+          if (link.hiddenFromRoles.includes(caller.role)) return { kind: 'hidden', at: link.updatedAt }
+          return resolveItem(projectId, link, caller, deadline, span)
         }))
-        const envelope = buildEnvelope(projectId, items, PROVIDER_KEYS)
+        const at = now()
+        const keys = sources.map((source) => sourceKey(source, at))
+        const memoKey = keys.every((key) => key !== undefined) ? `${projectId}\0${caller.role}\0${keys.join('\0')}` : undefined
+        let envelope = memoKey === undefined ? undefined : envelopes.get(memoKey)
+        if (!envelope) {
+          const items = sources.map((source, i) => buildItem(adapters.get(PROVIDER_KEYS[i]!)!, source, caller.role, at))
+          envelope = buildEnvelope(projectId, items, PROVIDER_KEYS)
+          if (memoKey !== undefined) {
+            if (envelopes.size >= MAX_REMEMBERED_ENVELOPES) envelopes.delete(envelopes.keys().next().value!)
+            envelopes.set(memoKey, envelope)
+          }
+        }
         span.setAttributes({ overall: envelope.overall, hash: envelope.hash })
         return envelope
       } catch (error) {

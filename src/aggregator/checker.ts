@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
 import { SpanStatusCode, type Span } from '@opentelemetry/api'
@@ -52,6 +53,7 @@ export function createChecker ({ adapters, credentials: links, resilience, telem
     checkSpans.set(`${provider}:${projectId}`, span)
     const started = performance.now()
     let outcome = 'ok'
+    let reason: string | undefined
     let entry: StatusEntry
     try {
       const credentials = await links.credentials(projectId, provider)
@@ -59,12 +61,14 @@ export function createChecker ({ adapters, credentials: links, resilience, telem
       const result = await resilience.execute(provider, projectId, link.breaker, (signal) =>
         adapter.check({ projectId, config: link.config, credentials, signal, now: now(), http }))
       const at = now()
-      entry = { linkVersion: link.version, good: { result, at }, checkedAt: at, freshUntil: at + jitteredTtl() }
+      entry = { id: randomUUID(), linkVersion: link.version, good: { result, at }, checkedAt: at, freshUntil: at + jitteredTtl() }
     } catch (error) {
       const failure = error instanceof ProviderFailure
         ? error
         : new ProviderFailure('unknown', 'status check failed', { cause: error, internal: true })
       outcome = failure.circuitOpen ? 'circuit_open' : failure.code
+      // Adapters word failures with the host and status only, never credentials: safe to log.
+      reason = failure.message
       if (failure.internal) log.error({ err: failure.cause, projectId, provider }, 'adapter failed unexpectedly')
       if (failure.code === 'timeout') telemetry.timeouts.inc({ provider })
       span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })
@@ -77,7 +81,7 @@ export function createChecker ({ adapters, credentials: links, resilience, telem
     telemetry.adapterDuration.observe({ provider, outcome }, latencyMs / 1000)
     span.setAttributes({ outcome, 'circuit_breaker.state': circuitBreakerState, latency_ms: latencyMs })
     span.end()
-    log.info({ projectId, userId, provider, latencyMs, cacheHit: false, circuitBreakerState, outcome }, 'provider check')
+    log.info({ projectId, userId, provider, latencyMs, cacheHit: false, circuitBreakerState, outcome, ...(reason ? { reason } : {}) }, 'provider check')
     return entry
   }
 
@@ -86,6 +90,7 @@ export function createChecker ({ adapters, credentials: links, resilience, telem
     const base = previous?.linkVersion === link.version ? previous : undefined
     const since = base?.failure?.code === failure.code ? base.failure.since : at
     const entry: StatusEntry = {
+      id: randomUUID(),
       linkVersion: link.version,
       ...(base?.good ? { good: base.good } : {}),
       failure: {

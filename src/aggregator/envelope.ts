@@ -152,6 +152,26 @@ function withViewerRules (item: IntegrationStatus, label: string, role: Role, vi
   return item
 }
 
+/**
+ * What makes an item's rendering unique, for remembering whole envelopes: the entry's id (new for
+ * every check), how it is served, and which side of the rate-limit grace it is on. undefined for
+ * items that change by the moment (a pending check) or entries from before ids existed.
+ */
+export function sourceKey (source: ItemSource, now: number): string | undefined {
+  switch (source.kind) {
+    case 'pending':
+      return undefined
+    case 'checked': {
+      const { entry, servedStale } = source
+      if (entry.id === undefined) return undefined
+      const late = entry.failure?.code === 'rate_limited' && now - entry.failure.since > RATE_LIMIT_GRACE_MS
+      return `${entry.id}${servedStale ? '+stale' : ''}${late ? '+late' : ''}`
+    }
+    default:
+      return `${source.kind}@${source.at}`
+  }
+}
+
 /** Worst of the configured, visible items; unconfigured ones never degrade it; none → disconnected. */
 export function overallOf (items: IntegrationStatus[]): StatusValue {
   let overall: StatusValue = 'disconnected'

@@ -26,6 +26,7 @@ const POLL_MS = 25
  */
 export function createRefresher ({ store, locks, locksConnected, log, now, lockTtlMs, waitMs, check }: RefresherOptions) {
   const inflight = new Map<string, Promise<StatusEntry>>()
+  const startedAt = new Map<string, number>()
   let closed = false
 
   async function run (projectId: string, link: LinkView, userId: string | undefined, force: boolean): Promise<StatusEntry> {
@@ -41,7 +42,7 @@ export function createRefresher ({ store, locks, locksConnected, log, now, lockT
     }
     if (lease === null) return waitForOther(projectId, link, startedAt)
     try {
-      const previous = await store.read(projectId, provider).catch(() => undefined)
+      const previous = await store.read(projectId, provider, { shared: true }).catch(() => undefined)
       const fromCache = previous?.linkVersion === link.version
       const current = fromCache
         ? previous
@@ -70,7 +71,7 @@ export function createRefresher ({ store, locks, locksConnected, log, now, lockT
     // eslint-disable-next-line no-unmodified-loop-condition -- close() sets it while we sleep
     while (!closed && performance.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-      const entry = await store.read(projectId, link.provider).catch(() => undefined)
+      const entry = await store.read(projectId, link.provider, { shared: true }).catch(() => undefined)
       if (entry?.linkVersion === link.version && entry.checkedAt >= startedAt) return entry
     }
     throw new Error('another instance is still checking')
@@ -81,10 +82,20 @@ export function createRefresher ({ store, locks, locksConnected, log, now, lockT
       const key = `${projectId}:${link.provider}`
       let running = inflight.get(key)
       if (!running) {
-        running = run(projectId, link, userId, force).finally(() => inflight.delete(key))
+        running = run(projectId, link, userId, force).finally(() => {
+          inflight.delete(key)
+          startedAt.delete(key)
+        })
         inflight.set(key, running)
+        startedAt.set(key, performance.now())
       }
       return running
+    },
+
+    /** How long this instance's check of (project, provider) has been running; undefined if none. */
+    runningFor (projectId: string, provider: string) {
+      const started = startedAt.get(`${projectId}:${provider}`)
+      return started === undefined ? undefined : performance.now() - started
     },
 
     async close () {

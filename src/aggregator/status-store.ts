@@ -9,6 +9,8 @@ import type { CheckResult, ProblemCode } from './adapter.js'
  * instance; PostgreSQL holds a copy so a restart or a Redis flush still has something to serve.
  */
 export interface StatusEntry {
+  /** Unique per check result: what responses built from it are remembered by. */
+  id?: string
   /** Digest of the link's config and credentials: a relinked integration ignores older entries. */
   linkVersion: string
   good?: { result: CheckResult, at: number }
@@ -35,14 +37,40 @@ export interface StatusEntry {
 const CACHE_RETENTION_MS = 24 * 60 * 60 * 1000
 const PERSIST_UNCHANGED_EVERY_MS = 60_000
 
+/**
+ * How long an instance reuses an entry it read from the cache backend without asking again. The
+ * warm path then does no I/O at all; another instance's refresh shows here at most this late.
+ */
+export const LOCAL_COPY_MS = 1_000
+const MAX_LOCAL_COPIES = 50_000
+
 export const cacheKey = (projectId: string, provider: ProviderKey) => `status:${projectId}:${provider}`
 
 /** `connected` false = the cache backend is down: skipped at once, PostgreSQL answers instead. */
 export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, connected: () => boolean) {
+  const local = new Map<string, { entry: StatusEntry, until: number }>()
+
+  function remember (key: string, entry: StatusEntry) {
+    if (local.size >= MAX_LOCAL_COPIES) local.delete(local.keys().next().value!)
+    local.set(key, { entry, until: performance.now() + LOCAL_COPY_MS })
+  }
+
   return {
-    async read (projectId: string, provider: ProviderKey) {
+    /**
+     * The entry, from this instance's short copy when it has one. `shared: true` asks the cache
+     * backend itself: single flight needs what other instances wrote a moment ago.
+     */
+    async read (projectId: string, provider: ProviderKey, { shared = false } = {}) {
+      const key = cacheKey(projectId, provider)
+      if (!shared) {
+        const copy = local.get(key)
+        if (copy && copy.until > performance.now()) return copy.entry
+      }
       if (!connected()) return undefined
-      return cache.get<StatusEntry>(cacheKey(projectId, provider))
+      const entry = await cache.get<StatusEntry>(key)
+      if (entry) remember(key, entry)
+      else local.delete(key)
+      return entry
     },
 
     /**
@@ -68,6 +96,7 @@ export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, co
             .execute()
           : undefined
       ])
+      remember(cacheKey(projectId, provider), stored)
       if (cached.status === 'rejected') throw cached.reason
       if (persisted.status === 'rejected') throw persisted.reason
       return stored
@@ -87,10 +116,6 @@ export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, co
         return { linkVersion, good, checkedAt: good.at, freshUntil: 0 }
       }
       return undefined
-    },
-
-    drop (projectId: string, provider: ProviderKey) {
-      return cache.delete(cacheKey(projectId, provider))
     }
   }
 }

@@ -14,6 +14,9 @@ export function matchesIfNoneMatch (header: string | undefined, etag: string) {
 }
 
 const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // The aggregator hands back the same envelope while nothing changed: serialize it once.
+  const bodies = new WeakMap<StatusEnvelope, string>()
+
   fastify.get('/api/integrations/status', {
     config: { auth: { roles: 'any' } },
     schema: {
@@ -52,7 +55,14 @@ const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'Authorization, Cookie')
     // No body at all (not even "null"): a 304 carries only headers.
     if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as unknown as null)
-    return envelope
+    let body = bodies.get(envelope)
+    if (body === undefined) {
+      // The route's own schema serializer, so the cached text is exactly what it would send.
+      body = reply.serialize(envelope) as string
+      bodies.set(envelope, body)
+    }
+    // A JSON content type with a string payload is sent as is, without serializing again.
+    return reply.type('application/json; charset=utf-8').send(body as unknown as StatusEnvelope)
   })
 }
 

@@ -4,6 +4,7 @@ import { deleteKeys, eachBackend, REAL_BACKENDS_PROBLEM, TEST_REDIS_URL } from '
 import { statusApp } from '../support/status-app.js'
 import { startSimulator } from '../simulator/simulator.js'
 import type { StatusEnvelope } from '../../src/schemas/integration-status.js'
+import { LOCAL_COPY_MS } from '../../src/aggregator/status-store.js'
 
 const github = async (s: { status (p: string): Promise<{ json<T> (): T }> }, projectId: string) =>
   (await s.status(projectId)).json<StatusEnvelope>().items[0]!
@@ -78,6 +79,7 @@ eachBackend(t, 'stale fallback after the cache is flushed', async (t, backend) =
   if (backend === 'real') await deleteKeys(TEST_REDIS_URL, s.redisPrefix!)
   else await s.app.backends.cache.delete('status:p_flush:github')
   s.sim.setScenario('github', token, 'hanging')
+  await sleep(LOCAL_COPY_MS + 100) // the instance's own short copy runs out too
   const item = await github(s, 'p_flush')
   t.match(item, { status: 'connected', stale: true, summary: /^Linked to release-train/ }, 'PostgreSQL\'s copy, at once')
   t.notOk(item.problem, 'not a timeout: nobody waited for the provider')
@@ -103,6 +105,7 @@ t.test('Redis unreachable: status is still served, from the providers and Postgr
   const first = await s.status('p_noredis')
   t.equal(first.statusCode, 200)
   t.match(first.json<StatusEnvelope>().items[2], { status: 'connected', summary: '5 docs updated today · Live sync' })
+  await sleep(LOCAL_COPY_MS + 100) // past the instance's own short copy
   const again = await s.status('p_noredis')
   t.equal(again.statusCode, 200)
   t.match(again.json<StatusEnvelope>().items[2], { status: 'connected', stale: true }, "PostgreSQL's copy stands in for the cache")

@@ -28,6 +28,7 @@ t.test('one aggregate span per request, one span per adapter, checks and breaker
     t.equal(span.parentSpanContext?.spanId, aggregate.spanContext().spanId, `${String(span.attributes.provider)} is a child of the aggregate`)
     t.equal(span.spanContext().traceId, aggregate.spanContext().traceId)
     t.equal(span.attributes.cache_result, 'miss')
+    t.equal(span.attributes['circuit_breaker.state'], 'closed')
   }
   const checks = spans.filter((span) => span.name === 'integration_status.provider_check')
   t.same(checks.map((span) => span.attributes.outcome).sort(), ['ok', 'ok'], 'the provider checks themselves')

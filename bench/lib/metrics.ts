@@ -1,0 +1,40 @@
+/** `status_cache_lookups_total` from a /metrics page, summed by result (hit | stale | miss). */
+export type Lookups = Record<string, number>
+
+const LINE = /^status_cache_lookups_total\{([^}]*)\}\s+([0-9.eE+-]+)/
+
+export function parseLookups (text: string): Lookups {
+  const totals: Lookups = {}
+  for (const line of text.split('\n')) {
+    const match = LINE.exec(line)
+    if (!match) continue
+    const result = /result="([^"]*)"/.exec(match[1]!)?.[1] ?? 'unknown'
+    totals[result] = (totals[result] ?? 0) + Number(match[2])
+  }
+  return totals
+}
+
+/** Sum of /metrics lookups over several instances. */
+export async function scrapeLookups (urls: readonly string[]): Promise<Lookups> {
+  const pages = await Promise.all(urls.map(async (url) => {
+    const response = await fetch(`${url}/metrics`)
+    if (!response.ok) throw new Error(`${url}/metrics answered ${response.status}`)
+    return parseLookups(await response.text())
+  }))
+  const total: Lookups = {}
+  for (const page of pages) for (const [k, v] of Object.entries(page)) total[k] = (total[k] ?? 0) + v
+  return total
+}
+
+export interface LookupDelta { hit: number, stale: number, miss: number, total: number, hitRate: number }
+
+/** What happened between two scrapes; hit rate = (hit + stale) / all lookups (NaN when none). */
+export function lookupDelta (before: Lookups, after: Lookups): LookupDelta {
+  const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0)
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
+  let total = 0
+  for (const k of keys) total += d(k)
+  const hit = d('hit')
+  const stale = d('stale')
+  return { hit, stale, miss: d('miss'), total, hitRate: total > 0 ? (hit + stale) / total : NaN }
+}

@@ -1,0 +1,31 @@
+import pg from 'pg'
+import { Redis } from 'ioredis'
+
+// What tests and the benchmark provision on the shared PostgreSQL and Redis, and remove after.
+
+/** Drops a test schema with everything in it; `public` is never dropped. */
+export async function dropSchema (databaseUrl: string, schema: string) {
+  if (schema === 'public') return
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Deletes every key under a prefix (SCAN, not KEYS, so Redis is never blocked). */
+export async function deleteKeys (redisUrl: string, prefix: string) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      if (keys.length > 0) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}
