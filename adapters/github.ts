@@ -8,6 +8,7 @@ import type { GithubLinkConfig } from '../src/schemas/integration-link.js'
 import {
   isRecord, lackingScope, missingPermissions, missingScopes, parseScopes, throwOnFailedCalls
 } from './github-failures.js'
+import { createGithubExecutors } from './github-actions.js'
 
 export type GithubConfig = Static<typeof GithubLinkConfig>
 
@@ -45,6 +46,7 @@ export function createGithubAdapter ({ apiUrl }: { apiUrl: string }): AdapterDef
       { id: 'sync', label: 'Sync', capability: 'push' },
       { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
     ],
+    executors: createGithubExecutors(),
 
     async check (ctx): Promise<CheckResult> {
       const { owner, repo, branch } = ctx.config

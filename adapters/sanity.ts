@@ -6,6 +6,7 @@ import type { AdapterDefinition, CheckContext, CheckResult } from '../src/aggreg
 import { parseRetryAfter, type ProviderResponse } from '../src/aggregator/provider-http.js'
 import { plural, startOfUtcDay } from '../src/aggregator/format.js'
 import type { SanityLinkConfig as SanityLinkConfigSchema } from '../src/schemas/integration-link.js'
+import { createSanityExecutors } from './sanity-actions.js'
 
 export type SanityLinkConfig = Static<typeof SanityLinkConfigSchema>
 
@@ -73,7 +74,8 @@ export function createSanityAdapter ({ apiUrl, managementApiUrl }: { apiUrl: str
       { id: 'sync', label: 'Sync content', capability: 'content_sync' },
       { id: 'open-studio', label: 'Open Studio', capability: 'configure' },
       { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
-    ]
+    ],
+    executors: createSanityExecutors({ managementApiUrl })
   }
 }
 

@@ -6,6 +6,7 @@ import type { AdapterDefinition, CheckContext, CheckResult, CheckStatus } from '
 import { parseRetryAfter, type ProviderResponse } from '../src/aggregator/provider-http.js'
 import type { SupabaseLinkConfig as SupabaseLinkConfigSchema } from '../src/schemas/integration-link.js'
 import { createDatabaseProbe, type ProbeOutcome } from './supabase-database.js'
+import { createSupabaseExecutors } from './supabase-actions.js'
 
 export type SupabaseLinkConfig = Static<typeof SupabaseLinkConfigSchema>
 
@@ -14,6 +15,8 @@ export const SUPABASE_HEALTH_SERVICES = ['auth', 'db', 'pooler', 'realtime', 're
 export const SUPABASE_HEALTH_TIMEOUT_MS = 2_000
 
 const DEFAULT_RETRY_AFTER = 60
+/** `SELECT 1` round trips per latency measure (the check's and test-connection's). */
+const PROBE_SAMPLES = 3
 const SERVICE_NAMES: Record<string, string> = {
   auth: 'Auth', db: 'Database', pooler: 'Pooler', realtime: 'Realtime', rest: 'REST', storage: 'Storage'
 }
@@ -38,7 +41,8 @@ const TRANSITIONAL: Record<string, string> = {
 }
 
 export function createSupabaseAdapter ({ apiUrl }: { apiUrl: string }): AdapterDefinition<SupabaseLinkConfig> & { close (): Promise<void> } {
-  const probe = createDatabaseProbe()
+  // One probe for the checks and the test-connection action: pools are reused and closed together.
+  const probe = createDatabaseProbe({ samples: PROBE_SAMPLES })
 
   async function check ({ config, credentials, signal, now, http }: CheckContext<SupabaseLinkConfig>): Promise<CheckResult> {
     const headers = { authorization: `Bearer ${credentials.token}` }
@@ -86,6 +90,7 @@ export function createSupabaseAdapter ({ apiUrl }: { apiUrl: string }): AdapterD
       { id: 'test-connection', label: 'Test connection', capability: 'configure' },
       { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
     ],
+    executors: createSupabaseExecutors({ probe, samples: PROBE_SAMPLES }),
     close: () => probe.close()
   }
 }

@@ -7,6 +7,7 @@ import type { ProviderResponse } from '../src/aggregator/provider-http.js'
 import { plural, startOfUtcWeek } from '../src/aggregator/format.js'
 import type { VercelLinkConfig } from '../src/schemas/integration-link.js'
 import { isRecord, noAccess, projectNotFound, throwOnFailedCalls } from './vercel-failures.js'
+import { createVercelExecutors } from './vercel-actions.js'
 
 export type VercelConfig = Static<typeof VercelLinkConfig>
 
@@ -66,6 +67,7 @@ export function createVercelAdapter ({ apiUrl }: { apiUrl: string }): AdapterDef
       { id: 'link', label: 'Link project', capability: 'configure' },
       { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
     ],
+    executors: createVercelExecutors({ apiUrl }),
 
     async check (ctx): Promise<CheckResult> {
       const { projectId, teamId } = ctx.config

@@ -31,7 +31,8 @@ export interface AuthUser extends TokenClaims {
 
 /**
  * Per-route access, read from the route's `config.auth`. Absent = public route.
- * `roles` names who may call it on the project in `params.projectId` or `query.projectId`;
+ * `roles` names who may call it on the project in `params.projectId`, `query.projectId` or
+ * `body.projectId` (the body is parsed before this check runs);
  * 'any' accepts every role; omitted = any authenticated caller, no project check.
  */
 export interface RouteAuth {
@@ -123,8 +124,10 @@ export default fp(async function authPlugin (fastify) {
   async function authorizeProject (request: FastifyRequest) {
     const allowed = request.routeOptions.config.auth?.roles
     if (allowed === undefined) return
+    const fromBody = (request.body as { projectId?: unknown } | null | undefined)?.projectId
     const projectId = (request.params as { projectId?: string } | undefined)?.projectId ??
-      (request.query as { projectId?: string } | undefined)?.projectId
+      (request.query as { projectId?: string } | undefined)?.projectId ??
+      (typeof fromBody === 'string' ? fromBody : undefined)
     // Decided from the token alone, so the answer is the same whether the project exists or not.
     // hasOwn: a project id such as "constructor" must not find Object.prototype's members.
     const roles = request.user?.roles

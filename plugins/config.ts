@@ -6,7 +6,7 @@ import { ConfigError } from '../src/config/config-error.js'
 
 export { ConfigError }
 
-const PROVIDER_URLS = ['GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL'] as const
+const URL_VARIABLES = ['PUBLIC_URL', 'GITHUB_OAUTH_URL', 'VERCEL_OAUTH_URL', 'GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL'] as const
 
 /**
  * Reads and validates the environment. Throws ConfigError naming the first bad variable,
@@ -28,7 +28,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
   const env = converted as Env
   checkUrl('DATABASE_URL', env.DATABASE_URL)
   checkUrl('REDIS_URL', env.REDIS_URL)
-  for (const name of PROVIDER_URLS) checkUrl(name, env[name].replace('{projectId}', 'project'))
+  for (const name of URL_VARIABLES) checkUrl(name, env[name].replace('{projectId}', 'project'))
   const allowedOrigins = env.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin)
   const production = env.NODE_ENV === 'production'
   const secrets = resolveSecrets(env, production)
@@ -53,6 +53,13 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     allowedOrigins,
     trustProxy: env.TRUST_PROXY,
     bodyLimit: env.BODY_LIMIT,
+    hostWorkerToken: env.HOST_WORKER_TOKEN,
+    publicUrl: trimSlash(env.PUBLIC_URL),
+    oauth: {
+      github: oauthClient(env.GITHUB_OAUTH_CLIENT_ID, env.GITHUB_OAUTH_CLIENT_SECRET, trimSlash(env.GITHUB_OAUTH_URL)),
+      vercel: oauthClient(env.VERCEL_OAUTH_CLIENT_ID, env.VERCEL_OAUTH_CLIENT_SECRET, trimSlash(env.VERCEL_OAUTH_URL)),
+      supabase: oauthClient(env.SUPABASE_OAUTH_CLIENT_ID, env.SUPABASE_OAUTH_CLIENT_SECRET, trimSlash(env.SUPABASE_API_URL))
+    },
     providers: {
       githubApiUrl: trimSlash(env.GITHUB_API_URL),
       vercelApiUrl: trimSlash(env.VERCEL_API_URL),
@@ -72,6 +79,14 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
 }
 
 export type AppConfig = ReturnType<typeof loadConfig>
+
+/** An OAuth client needs both halves; one without the other is a configuration mistake. */
+function oauthClient (clientId: string | undefined, clientSecret: string | undefined, webUrl: string) {
+  if ((clientId === undefined) !== (clientSecret === undefined)) {
+    throw new ConfigError('OAuth: set both the CLIENT_ID and the CLIENT_SECRET of a provider, or neither')
+  }
+  return clientId && clientSecret ? { clientId, clientSecret, webUrl } : undefined
+}
 
 function checkUrl (name: string, value: string | undefined) {
   if (value === undefined) return

@@ -26,10 +26,20 @@ export function toAppError (error: FastifyError | Error): AppError {
   if (mapped) return new AppError(mapped, mapped === 'BAD_REQUEST' ? fastifyError.message : undefined)
   // JSON.parse failures from the content-type parser arrive as SyntaxError with status 400.
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) return new AppError('INVALID_JSON')
+  if (isDependencyDown(error)) return new AppError('SERVICE_UNAVAILABLE', undefined, { cause: error, headers: { 'retry-after': '5' } })
   const status = fastifyError.statusCode ?? 500
   if (status === 429) return new AppError('RATE_LIMITED', fastifyError.message)
   if (status >= 400 && status < 500) return new AppError(codeForStatus(status), fastifyError.message)
   return new AppError(status === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR', undefined, { cause: error })
+}
+
+/** Connection-level failures of PostgreSQL or Redis: the request may succeed later (503), not a bug (500). */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08000', '08003', '08006', '53300'])
+function isDependencyDown (error: Error) {
+  const code = (error as { code?: unknown }).code
+  return error.name === 'MaxRetriesPerRequestError' ||
+    (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) ||
+    /^(Connection is closed|Stream isn't writeable)/.test(error.message)
 }
 
 function codeForStatus (status: number): ErrorCode {

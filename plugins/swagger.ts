@@ -29,7 +29,8 @@ export default fp(async function swaggerPlugin (fastify) {
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }
+          cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' }
         }
       }
     },

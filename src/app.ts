@@ -14,10 +14,16 @@ import githubAdapter from '../adapters/github.js'
 import vercelAdapter from '../adapters/vercel.js'
 import sanityAdapter from '../adapters/sanity.js'
 import supabaseAdapter from '../adapters/supabase.js'
+import rateLimitPlugin from '../plugins/rate-limit.js'
+import actionsPlugin from './actions/actions.js'
+import oauthPlugin from './oauth/oauth.js'
 import healthRoutes from './routes/health.js'
 import authSessionRoutes from './routes/auth-session.js'
 import integrationLinksRoutes from './routes/integration-links.js'
 import integrationStatusRoutes from './routes/integration-status.js'
+import integrationActionsRoutes from './routes/integration-actions.js'
+import hostActionsRoutes from './routes/host-actions.js'
+import oauthCallbackRoutes from './routes/oauth-callback.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
@@ -46,9 +52,15 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(vercelAdapter)
   await fastify.register(sanityAdapter)
   await fastify.register(supabaseAdapter)
+  await fastify.register(oauthPlugin, options.now ? { now: options.now } : {})
+  await fastify.register(actionsPlugin, options.now ? { now: options.now } : {})
+  await fastify.register(rateLimitPlugin)
 
   await fastify.register(healthRoutes)
   await fastify.register(authSessionRoutes)
   await fastify.register(integrationLinksRoutes)
   await fastify.register(integrationStatusRoutes)
+  await fastify.register(integrationActionsRoutes)
+  await fastify.register(hostActionsRoutes)
+  await fastify.register(oauthCallbackRoutes)
 }

@@ -157,10 +157,12 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
 
   t.teardown(async () => {
     await app.close()
-    // Only what the helper itself provisioned: a test may point REDIS_URL at a dead port on purpose.
+    // Only what the helper itself provisioned: a test may point REDIS_URL at a dead port on purpose,
+    // and a second instance sharing the first one's schema and prefix leaves them to the first
+    // (tap tears down last-built first, so the owner drops them once every sharer has closed).
     if (backend === 'real') {
-      await dropSchema(config.databaseUrl!, config.databaseSchema)
-      await deleteKeys(config.redisUrl!, config.redisPrefix)
+      if (options.env?.DATABASE_SCHEMA === undefined) await dropSchema(config.databaseUrl!, config.databaseSchema)
+      if (options.env?.REDIS_PREFIX === undefined) await deleteKeys(config.redisUrl!, config.redisPrefix)
     }
   })
   await app.ready()

@@ -1,7 +1,8 @@
 import type { ProviderKey } from '../domain/providers.js'
 import type { StoredCredentials } from '../repositories/integration-links.js'
 import type { Role } from '../schemas/common.js'
-import type { ProviderHttp } from './provider-http.js'
+import type { ReadOnlyProviderHttp } from './provider-http.js'
+import type { ActionExecutor } from '../actions/executor.js'
 
 /**
  * What an adapter is: the contract between the aggregator (src/aggregator) and the provider
@@ -75,7 +76,7 @@ export interface CheckContext<Config> {
   signal: AbortSignal
   /** The clock at the start of the check, epoch ms (tests fix it). */
   now: number
-  http: ProviderHttp
+  http: ReadOnlyProviderHttp
 }
 
 /**
@@ -107,6 +108,8 @@ export interface AdapterDefinition<Config = Record<string, unknown>> {
   check (context: CheckContext<Config>): Promise<CheckResult>
   /** Actions offered while the link works, in display order. */
   actions: readonly ActionDefinition[]
+  /** How each action in `actions` is carried out (src/actions/executor.ts); absent = not runnable yet. */
+  executors?: readonly ActionExecutor[]
   /** Releases what the adapter holds (e.g. database pools); called when the app closes. */
   close? (): Promise<void>
 }

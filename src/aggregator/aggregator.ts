@@ -35,6 +35,11 @@ const MAX_REMEMBERED_ENVELOPES = 5_000
  * one while a refresh runs, and otherwise waits for the provider no longer than the deadline.
  */
 export function createAggregator (fastify: FastifyInstance, now: () => number) {
+  /** Where "this project's status was just re-checked" goes (the events issue streams it). */
+  const onRefreshed = (projectId: string, providers: ProviderKey[]) => {
+    fastify.backends.pubsub.publish(`status:${projectId}`, JSON.stringify({ projectId, providers, at: new Date(now()).toISOString() }))
+      .catch((error: unknown) => fastify.log.warn({ err: error, projectId }, 'could not announce a status refresh'))
+  }
   const { config, db, backends, integrationLinks, metrics, log } = fastify
   const settings = config.status
   const adapters = new Map<ProviderKey, AdapterDefinition<any>>()
@@ -187,12 +192,16 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       linksView.forget(projectId)
     },
 
-    /** Checks every linked integration of a project now, ignoring freshness (sync actions, webhooks). */
-    async refreshProject (projectId: string, userId?: string) {
+    /**
+     * Checks a project's linked integrations (or one of them) now, ignoring freshness, and stores
+     * the results for every instance: sync actions and webhooks use it.
+     */
+    async refreshProject (projectId: string, { provider, userId }: { provider?: ProviderKey, userId?: string } = {}) {
       linksView.forget(projectId)
       const { links } = await linksView.get(projectId)
-      await Promise.all([...links.values()].filter((link) => link.enabled).map((link) =>
-        refresher.refresh(projectId, link, userId, { force: true }).catch(() => undefined)))
+      const targets = [...links.values()].filter((link) => link.enabled && (provider === undefined || link.provider === provider))
+      await Promise.all(targets.map((link) => refresher.refresh(projectId, link, userId, { force: true }).catch(() => undefined)))
+      onRefreshed(projectId, targets.map((link) => link.provider))
     },
 
     /** Waits for background refreshes; adapters release their own resources in their plugins. */

@@ -35,13 +35,19 @@ export function createProviderHttp ({ maxBodyBytes = 1024 * 1024, connections = 
     bodyTimeout: 15_000
   })
 
-  async function getJson (url: string | URL, { headers = {}, signal }: { headers?: Record<string, string>, signal: AbortSignal }): Promise<ProviderResponse> {
+  async function requestJson (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string | URL, { headers = {}, body, signal }: RequestOptions): Promise<ProviderResponse> {
     try {
       const response = await request(url, {
-        method: 'GET',
+        method,
         dispatcher: agent,
         signal,
-        headers: { 'user-agent': userAgent, accept: 'application/json', ...headers }
+        headers: {
+          'user-agent': userAgent,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) })
       })
       let text: string
       try {
@@ -64,12 +70,23 @@ export function createProviderHttp ({ maxBodyBytes = 1024 * 1024, connections = 
   }
 
   return {
-    getJson,
+    getJson: (url: string | URL, options: Omit<RequestOptions, 'body'>) => requestJson('GET', url, options),
+    /** For actions: writes are never retried by this client (the caller decides what is safe). */
+    requestJson,
     close: () => agent.close()
   }
 }
 
-export type ProviderHttp = Pick<ReturnType<typeof createProviderHttp>, 'getJson'>
+export interface RequestOptions {
+  headers?: Record<string, string>
+  /** Sent as JSON. */
+  body?: unknown
+  signal: AbortSignal
+}
+
+export type ProviderHttp = Pick<ReturnType<typeof createProviderHttp>, 'getJson' | 'requestJson'>
+/** What a status check may do: read. */
+export type ReadOnlyProviderHttp = Pick<ProviderHttp, 'getJson'>
 
 const INVALID = Symbol('invalid json')
 

@@ -796,6 +796,675 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's recent actions, newest first */
+        get: {
+            parameters: {
+                query: {
+                    /**
+                     * @description Project identifier, as the host workspace names it
+                     * @example p_demo
+                     */
+                    projectId: string;
+                    limit: number;
+                    /** @description nextCursor of the previous page */
+                    before?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActionList"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Run a quick action on one of the project's integrations
+         * @description Idempotent: send a fresh UUID as `Idempotency-Key`. The same key with the same request returns the same action (with `Idempotent-Replayed: true`) and never runs it twice; with another request → 422; while the first is still being accepted → 409. Who may run what follows the status's actions[].can. At most 5 a minute per user and project (replays do not count). The 202 means the action is stored; follow it at the Location, or on the event stream.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description A fresh UUID per intended action (IETF draft "The Idempotency-Key HTTP Header Field"); kept 24 h */
+                    "idempotency-key": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PostActionBody"];
+                };
+            };
+            responses: {
+                /** @description Accepted (or replayed): the action record */
+                202: {
+                    headers: {
+                        /** @description /api/integrations/actions/{id} */
+                        location?: string;
+                        /** @description "true" when this answers an earlier request with the same key */
+                        "idempotent-replayed"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Action"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One action, as it stands */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Action"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/host/actions/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim queued host actions (for the host workspace's worker) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Names the worker process; only it may report on what it claimed */
+                        workerId: string;
+                        /** @default 5 */
+                        limit: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: (components["schemas"]["Action"] & {
+                                userId: string;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/host/actions/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report progress on a claimed action (also renews the claim) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Names the worker process; only it may report on what it claimed */
+                        workerId: string;
+                        progress: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Action"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/host/actions/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a claimed action */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Names the worker process; only it may report on what it claimed */
+                        workerId: string;
+                        /** @enum {string} */
+                        status: "succeeded";
+                        result: {
+                            [key: string]: unknown;
+                        };
+                    } | {
+                        /** @description Names the worker process; only it may report on what it claimed */
+                        workerId: string;
+                        /** @enum {string} */
+                        status: "failed";
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Action"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth redirect target for connect/reconnect (GitHub, Vercel, Supabase)
+         * @description Needs the session (cookie or bearer) of the user who started connect/reconnect.
+         */
+        get: {
+            parameters: {
+                query: {
+                    state: string;
+                    code?: string;
+                    /** @description Set by the provider when the user declined */
+                    error?: string;
+                };
+                header?: never;
+                path: {
+                    provider: "github" | "vercel" | "supabase";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            projectId: string;
+                            provider: string;
+                            /** @enum {boolean} */
+                            connected: true;
+                            grantedScopes?: string[];
+                            /** @description Required scopes the user did not grant; the status shows a warning naming them */
+                            missingScopes: string[];
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -807,7 +1476,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNAUTHENTICATED" | "FORBIDDEN" | "CSRF_FAILED" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "LINK_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description HTTP reason phrase */
             error: string;
             /** @description Human-readable explanation; masked for 5xx */
@@ -982,6 +1651,74 @@ export interface components {
             /** @description Also covers updatedAt, for UI invalidation */
             renderHash: string;
             overall: components["schemas"]["StatusValue"];
+        };
+        ActionStatus: "pending" | "running" | "succeeded" | "failed";
+        Action: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Project identifier, as the host workspace names it
+             * @example p_demo
+             */
+            projectId: string;
+            provider: components["schemas"]["ProviderKey"];
+            /** @description An id from the integration's actions[] in the status */
+            action: string;
+            params: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["ActionStatus"];
+            /** @description inline: run by this service; host: queued for the host workspace's worker */
+            mode: "inline" | "host";
+            attempts: number;
+            progress?: {
+                [key: string]: unknown;
+            };
+            result?: {
+                [key: string]: unknown;
+            };
+            error?: {
+                code: string;
+                message: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            completedAt?: string;
+        };
+        PostActionBody: {
+            /**
+             * @description Project identifier, as the host workspace names it
+             * @example p_demo
+             */
+            projectId: string;
+            provider: components["schemas"]["ProviderKey"];
+            action: string;
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        ActionList: {
+            /**
+             * @description Project identifier, as the host workspace names it
+             * @example p_demo
+             */
+            projectId: string;
+            /** @description Newest first */
+            items: components["schemas"]["Action"][];
+            /** @description Pass as `before` for the next page */
+            nextCursor?: string;
         };
     };
     responses: never;

@@ -33,6 +33,16 @@ export const EnvSchema = Type.Object({
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 3_000, description: 'Timeout of one provider check (all its calls, retries included)' }),
   PROVIDER_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Provider responses larger than this fail the check' }),
   BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Consecutive failed checks that open a circuit' }),
+  PUBLIC_URL: url(HTTP_URL, 'Where browsers reach this service; OAuth redirect URIs are built on it', 'http://localhost:3000'),
+  GITHUB_OAUTH_URL: url(HTTP_URL, 'GitHub web host for OAuth (authorize, token exchange)', 'https://github.com'),
+  GITHUB_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'GitHub OAuth app; unset = connect/reconnect refuse for GitHub' })),
+  GITHUB_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  VERCEL_OAUTH_URL: url(HTTP_URL, 'Vercel web host for OAuth authorize', 'https://vercel.com'),
+  VERCEL_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  VERCEL_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  SUPABASE_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  SUPABASE_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  HOST_WORKER_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'Bearer secret of the host workspace\'s action worker; unset = the host queue endpoints refuse everyone' })),
   BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' })
 })
 

@@ -49,6 +49,40 @@ export interface IntegrationActionsTable {
   created_at: Generated<Date>
   updated_at: Timestamp
   completed_at: NullableTimestamp
+  role: ColumnType<string, string | undefined, string>
+  mode: ColumnType<'inline' | 'host', 'inline' | 'host' | undefined, 'inline' | 'host'>
+  attempts: ColumnType<number, number | undefined, number>
+  claimed_by: string | null
+  lease_until: NullableTimestamp
+}
+
+export interface ActionIdempotencyKeysTable {
+  project_id: string
+  user_id: string
+  idempotency_key: string
+  request_fingerprint: string
+  action_id: string | null
+  created_at: Generated<Date>
+}
+
+export interface OAuthStatesTable {
+  nonce: string
+  action_id: string | null
+  project_id: string
+  user_id: string
+  provider: ProviderKey
+  config: Json<Record<string, unknown>>
+  expires_at: ColumnType<Date, Date | string, Date | string>
+  used_at: NullableTimestamp
+  created_at: Generated<Date>
+}
+
+export interface IntegrationActionTransitionsTable {
+  id: Generated<string>
+  action_id: string
+  status: string
+  progress: NullableJson<unknown>
+  at: Generated<Date>
 }
 
 export interface SchemaMigrationsTable {
@@ -62,7 +96,11 @@ export interface Database {
   projects: ProjectsTable
   project_integrations: ProjectIntegrationsTable
   integration_actions: IntegrationActionsTable
+  action_idempotency_keys: ActionIdempotencyKeysTable
+  integration_action_transitions: IntegrationActionTransitionsTable
+  oauth_states: OAuthStatesTable
   schema_migrations: SchemaMigrationsTable
 }
 
 export type IntegrationRow = Selectable<ProjectIntegrationsTable>
+export type ActionRow = Selectable<IntegrationActionsTable>

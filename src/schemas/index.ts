@@ -5,6 +5,7 @@ import {
   GithubLinkConfig, IntegrationLink, IntegrationLinkList, PatchIntegrationLinkBody, ProviderKeySchema,
   PutIntegrationLinkBody, SanityLinkConfig, SupabaseLinkConfig, VercelLinkConfig
 } from './integration-link.js'
+import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
 import {
   IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, StatusEnvelope, StatusValue
 } from './integration-status.js'
@@ -14,5 +15,6 @@ export const SHARED_SCHEMAS = [
   ErrorBody, Role, ProviderKeySchema, Session, Readiness,
   GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
   PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
-  StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope
+  StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
+  ActionStatus, Action, PostActionBody, ActionList
 ]

@@ -6,7 +6,7 @@ import {
   createSanityAdapter, SANITY_COUNT_QUERY, SANITY_DATA_API_VERSION, SANITY_HOOKS_API_VERSION, type SanityLinkConfig
 } from '../../adapters/sanity.js'
 import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
+import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
 
 // Distinctive values, so a leak into a summary or hint cannot hide behind a common word.
 const CONFIG: SanityLinkConfig = { projectId: 'zq7proj1', dataset: 'blogdata' }

@@ -2,7 +2,6 @@ import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { Test } from 'tap'
-import pg from 'pg'
 import { adapterHarness, FIXED_NOW } from './harness.js'
 import { fingerprint } from '../simulator/simulator.js'
 import type { ScenarioName, ScenarioOptions } from '../simulator/simulator.js'
@@ -11,7 +10,8 @@ import {
 } from '../../adapters/supabase.js'
 import { createDatabaseProbe } from '../../adapters/supabase-database.js'
 import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
+import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
+import { realDatabaseProblem } from '../support/cleanup.js'
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const REF = 'qzrefabc'
@@ -114,21 +114,6 @@ t.test('asks Supabase exactly what the facts say', async (t) => {
   t.ok(SUPABASE_HEALTH_TIMEOUT_MS > 0 && SUPABASE_HEALTH_TIMEOUT_MS <= 10_000, 'inside the API\'s 0–10000 range')
 })
 
-/** Whether the local PostgreSQL answers; outside CI its absence skips rather than fails. */
-async function realDatabaseProblem () {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.query('select 1')
-    return null
-  } catch (error) {
-    return `PostgreSQL at ${TEST_DATABASE_URL} unreachable: ${(error as Error).message}`
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
 type FakeMode = 'bad_password' | 'too_many' | 'silent'
 
 /**
@@ -185,7 +170,7 @@ t.test('database latency probe', async (t) => {
   const check = (token: string, databaseUrl: string, options: { timeoutMs?: number } = {}) =>
     h.run(adapter, { projectRef: REF, databaseUrl: databaseUrl.replace(/:[^:@/]*@/, ':***@') }, { token, databaseUrl }, options)
 
-  const problem = await realDatabaseProblem()
+  const problem = await realDatabaseProblem(TEST_DATABASE_URL)
   t.test('the real local PostgreSQL', { skip: problem !== null && process.env.CI !== 'true' ? problem : false }, async (t) => {
     h.sim.setScenario('supabase', 'sbp_db_ok', 'healthy')
     const outcome = await check('sbp_db_ok', TEST_DATABASE_URL)

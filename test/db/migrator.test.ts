@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -34,7 +34,10 @@ eachBackend(t, 'migrations apply once and are idempotent', async (t, backend) =>
   t.same(second.applied, [], 'the second run applies nothing')
   t.ok(second.skipped.includes('001_initial.sql'))
   const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by 1`.execute(db)
-  t.same(tables.rows.map((r) => r.table_name), ['integration_actions', 'project_integrations', 'projects', 'schema_migrations'])
+  t.same(tables.rows.map((r) => r.table_name), [
+    'action_idempotency_keys', 'integration_action_transitions', 'integration_actions', 'oauth_states',
+    'project_integrations', 'projects', 'schema_migrations'
+  ])
 })
 
 eachBackend(t, 'a migration edited after it was applied stops the run', async (t, backend) => {
@@ -67,7 +70,8 @@ t.test('two migrators started together on real PostgreSQL both succeed, each mig
   const b = await open(t, 'real', schema)
   // The initial migration's CREATE TABLEs have no IF NOT EXISTS: applied twice, one run would fail.
   const [left, right] = await Promise.all([migrate(a, { schema }), migrate(b, { schema })])
-  t.same([...left.applied, ...right.applied].sort(), ['001_initial.sql'], 'applied by exactly one of them')
-  const rows = await sql<{ name: string }>`select name from ${sql.id(schema, 'schema_migrations')}`.execute(a)
-  t.same(rows.rows.map((r) => r.name), ['001_initial.sql'], 'recorded once')
+  const all = (await readdir(new URL('../../sql/', import.meta.url))).filter((f) => f.endsWith('.sql')).sort()
+  t.same([...left.applied, ...right.applied].sort(), all, 'each applied by exactly one of them')
+  const rows = await sql<{ name: string }>`select name from ${sql.id(schema, 'schema_migrations')} order by name`.execute(a)
+  t.same(rows.rows.map((r) => r.name), all, 'each recorded once')
 })

@@ -81,12 +81,70 @@ export const sanityData: ProviderModule = {
   }
 }
 
+/**
+ * The project as `GET /v2021-06-07/projects/{id}` answers it: `studioHost` is the hostname
+ * label of a Sanity-hosted Studio (`<studioHost>.sanity.studio`), null until `sanity deploy`;
+ * `metadata.externalStudioHost` is the URL of a Studio hosted elsewhere.
+ */
+function project (ctx: RequestContext, projectId: string) {
+  const studioHost = ctx.options.studioHost === undefined ? `${projectId}-studio` : ctx.options.studioHost
+  return {
+    id: projectId,
+    displayName: 'Simulated Blog',
+    studioHost,
+    isBlocked: false,
+    isDisabled: false,
+    isDisabledByUser: false,
+    activityFeedEnabled: true,
+    createdAt: '2023-03-14T09:26:53.000Z',
+    updatedAt: '2026-10-02T16:41:07.000Z',
+    organizationId: 'oSimOrg42',
+    metadata: {
+      color: '#ef5c3e',
+      cliInitializedAt: '2023-03-14T09:27:12.000Z',
+      ...(ctx.options.externalStudioHost === undefined ? {} : { externalStudioHost: ctx.options.externalStudioHost })
+    },
+    maxRetentionDays: 30,
+    dataClass: 'basic',
+    isOrganizationProject: true,
+    pendingInvites: 0,
+    members: [
+      {
+        id: 'pSimRobot1',
+        createdAt: '2024-01-08T10:00:00.000Z',
+        updatedAt: '2024-01-08T10:00:00.000Z',
+        isCurrentUser: true,
+        isRobot: true,
+        role: 'editor',
+        roles: [{ name: 'editor', title: 'Editor' }]
+      },
+      {
+        id: 'psh9hAsjB',
+        createdAt: '2023-03-14T09:26:53.000Z',
+        updatedAt: '2023-03-14T09:26:53.000Z',
+        isCurrentUser: false,
+        isRobot: false,
+        role: 'administrator',
+        roles: [{ name: 'administrator', title: 'Administrator' }]
+      }
+    ],
+    features: ['privateDataset', 'thirdPartyLogin']
+  }
+}
+
+const PROJECT_PATH = /^\/[^/]+\/projects\/[^/]+$/
+
 /** `api.sanity.io`, mounted at `/sanity-api`. */
 export const sanityManagement: ProviderModule = {
   ...shared,
   extraScenarios: ['webhook_disabled'],
-  forbidden: () => boom(403, 'Forbidden', 'Insufficient permissions; permission "sanity.project.webhooks.read" required'),
+  forbidden: (ctx) => boom(403, 'Forbidden', `Insufficient permissions; permission "${PROJECT_PATH.test(ctx.path) ? 'sanity.project.read' : 'sanity.project.webhooks.read'}" required`),
   routes: {
+    'GET /:version/projects/:projectId': (ctx, { version = '', projectId = '' }) => {
+      if (!VERSION.test(version)) return shared.notFound()
+      return { status: 200, body: project(ctx, projectId) }
+    },
+
     'GET /:version/hooks/projects/:projectId': (ctx, { version = '', projectId = '' }) => {
       if (!VERSION.test(version)) return shared.notFound()
       const disabled = ctx.scenario === 'webhook_disabled'

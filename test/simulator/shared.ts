@@ -38,6 +38,14 @@ export interface ScenarioOptions {
   docsUpdatedToday?: number
   /** Supabase `unhealthy_service`: which service (default `db` when asked, else the first). */
   unhealthyService?: string
+  /** Vercel: project ids or names that do not exist (404 on the project and its deployments). */
+  unknownProjects?: string[]
+  /** Vercel: the project has no deployments at all. */
+  neverDeployed?: boolean
+  /** Sanity: the project's `studioHost` (default `<projectId>-studio`); null = no deployed Studio. */
+  studioHost?: string | null
+  /** Sanity: `metadata.externalStudioHost`, a Studio hosted elsewhere (absent by default). */
+  externalStudioHost?: string
 }
 
 /** What a provider module hands back; the core serialises it (or breaks it, for `malformed`). */
@@ -62,6 +70,8 @@ export interface RequestContext {
   now: number
   /** Sanity data API: the project id taken from the base URL template. */
   projectId?: string
+  /** The request body: parsed JSON, the raw text when it is not JSON, undefined when empty. */
+  body?: unknown
 }
 
 export type Handler = (ctx: RequestContext, params: Record<string, string>) => Reply

@@ -43,7 +43,9 @@ t.test('base URLs follow the config shapes', async (t) => {
     vercel: `${sim.url}/vercel`,
     sanity: `${sim.url}/sanity/{projectId}`,
     sanityManagement: `${sim.url}/sanity-api`,
-    supabase: `${sim.url}/supabase`
+    supabase: `${sim.url}/supabase`,
+    githubOAuth: `${sim.url}/github-web`,
+    vercelOAuth: `${sim.url}/vercel-web`
   })
   t.throws(() => sim.setScenario('github', 'x', 'building'), /does not apply/)
   t.throws(() => sim.setScenario('supabase', 'x', 'webhook_disabled'), /does not apply/)
@@ -229,6 +231,106 @@ t.test('vercel production_failing, building, rate_limited, missing_scopes', asyn
   t.match(denied.body.error.message, /team_1/)
 })
 
+async function post (url: string, token: string | undefined, body: unknown, raw = false) {
+  return get(url, token, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: raw ? String(body) : JSON.stringify(body)
+  })
+}
+
+t.test('vercel redeploy: POST /v13/deployments', async (t) => {
+  const { sim } = await simulator(t)
+  sim.setScenario('vercel', 'ok', 'healthy')
+  sim.setScenario('vercel', 'build', 'building')
+  const v = sim.baseUrls.vercel
+  const [source] = (await get(`${v}/v6/deployments?projectId=prj_1&target=production&limit=1`, 'ok')).body.deployments
+
+  const created = await post(`${v}/v13/deployments?forceNew=1&teamId=team_1`, 'ok',
+    { name: 'sim-app', deploymentId: source.uid, target: 'production', meta: { action: 'redeploy' } })
+  t.equal(created.status, 200)
+  t.match(created.body, {
+    id: /^dpl_[0-9a-f]{24}$/,
+    name: 'sim-app',
+    projectId: 'prj_1',
+    url: /^sim-app-[0-9a-f]{9}-sim\.vercel\.app$/,
+    readyState: 'QUEUED',
+    status: 'QUEUED',
+    target: 'production',
+    createdAt: NOW,
+    alias: [],
+    aliasAssigned: false,
+    ownerId: 'team_1',
+    meta: { action: 'redeploy', githubCommitSha: source.meta.githubCommitSha, githubCommitRef: 'main' }
+  })
+  t.not(created.body.id, source.uid, 'a new deployment')
+  t.equal(created.body.uid, undefined, 'the create endpoint answers `id`, the list `uid`')
+  t.equal(created.body.readySubstate, undefined, 'nothing of the source\'s finished state')
+  t.equal(created.body.url.slice(8, 17), created.body.id.slice(4, 13), 'the URL carries the id')
+
+  const call = sim.calls.at(-1)!
+  t.match(call, { provider: 'vercel', method: 'POST', path: '/v13/deployments', query: { forceNew: '1', teamId: 'team_1' }, tokenFingerprint: fingerprint('ok') })
+  t.strictSame(call.body, { name: 'sim-app', deploymentId: source.uid, target: 'production', meta: { action: 'redeploy' } }, 'the body is recorded')
+  t.equal(sim.calls[0]!.body, undefined, 'a GET has none')
+
+  const again = await post(`${v}/v13/deployments`, 'ok', { name: 'sim-app', deploymentId: created.body.id })
+  t.equal(again.status, 200, 'a redeployment can be redeployed')
+  t.equal(again.body.target, null, 'no target: preview')
+  t.not(again.body.id, created.body.id)
+  t.equal((await post(`${v}/v13/deployments`, 'build', { name: 'sim-app', deploymentId: source.uid })).body.readyState, 'BUILDING')
+
+  const bad = (message: RegExp) => ({ error: { code: 'bad_request', message } })
+  const noId = await post(`${v}/v13/deployments`, 'ok', { name: 'sim-app' })
+  t.equal(noId.status, 400)
+  t.match(noId.body, bad(/deploymentId/))
+  t.match((await post(`${v}/v13/deployments`, 'ok', { deploymentId: source.uid })).body, bad(/`name`/))
+  t.match((await post(`${v}/v13/deployments`, 'ok', { name: 'x', deploymentId: source.uid, target: 'preview' })).body, bad(/`target`/))
+  t.match((await post(`${v}/v13/deployments`, 'ok', { name: 'x', deploymentId: source.uid, meta: { n: 1 } })).body, bad(/`meta`/))
+  const notJson = await post(`${v}/v13/deployments`, 'ok', 'name=x', true)
+  t.equal(notJson.status, 400)
+  t.equal(sim.calls.at(-1)!.body, 'name=x', 'a body that is not JSON is recorded as text')
+  const unknown = await post(`${v}/v13/deployments`, 'ok', { name: 'sim-app', deploymentId: 'dpl_nope' })
+  t.equal(unknown.status, 404)
+  t.same(unknown.body, { error: { code: 'not_found', message: 'The deployment could not be found.' } })
+})
+
+t.test('vercel redeploy honours the token scenarios', async (t) => {
+  const { sim } = await simulator(t)
+  sim.setScenario('vercel', 'gone', 'revoked')
+  sim.setScenario('vercel', 'slowdown', 'rate_limited', { retryAfterSeconds: 12 })
+  sim.setScenario('vercel', 'boom', 'server_error')
+  sim.setScenario('vercel', 'scope', 'missing_scopes')
+  const url = `${sim.baseUrls.vercel}/v13/deployments`
+  const body = { name: 'sim-app', deploymentId: 'dpl_any' }
+  t.same((await post(url, 'gone', body)).body, { error: { code: 'forbidden', message: 'Not authorized', invalidToken: true } })
+  const limited = await post(url, 'slowdown', body)
+  t.equal(limited.status, 429)
+  t.equal(limited.body.error.limit.reset, NOW / 1000 + 12)
+  t.equal((await post(url, 'boom', body)).status, 500)
+  const denied = await post(url, 'scope', body)
+  t.equal(denied.status, 403)
+  t.equal(denied.body.error.invalidToken, undefined)
+  t.equal(sim.callCount({ method: 'POST', path: '/v13/deployments' }), 4, 'every attempt is recorded')
+})
+
+t.test('vercel unknown and never-deployed projects', async (t) => {
+  const { sim } = await simulator(t)
+  sim.setScenario('vercel', 'ok', 'healthy', { unknownProjects: ['ghost', 'prj_ghost'] })
+  sim.setScenario('vercel', 'fresh', 'healthy', { neverDeployed: true })
+  const v = sim.baseUrls.vercel
+  for (const path of ['/v9/projects/ghost', '/v9/projects/prj_ghost', '/v6/deployments?projectId=ghost']) {
+    const res = await get(`${v}${path}`, 'ok')
+    t.equal(res.status, 404, path)
+    t.same(res.body, { error: { code: 'not_found', message: 'Project not found' } })
+  }
+  t.equal((await get(`${v}/v9/projects/real-app`, 'ok')).status, 200, 'other projects exist')
+
+  const empty = await get(`${v}/v6/deployments?projectId=prj_new&limit=100`, 'fresh')
+  t.same(empty.body, { pagination: { count: 0, next: null, prev: null }, deployments: [] })
+  const project = await get(`${v}/v9/projects/new-app`, 'fresh')
+  t.match(project.body, { name: 'new-app', latestDeployments: [], targets: {} })
+})
+
 t.test('sanity data and hooks', async (t) => {
   const { sim } = await simulator(t)
   sim.setScenario('sanity', 'ok', 'healthy', { docsUpdatedToday: 7 })
@@ -260,6 +362,38 @@ t.test('sanity data and hooks', async (t) => {
   const busy = await get(countSince(sim, '2026-11-26T00:00:00Z'), 'busy')
   t.equal(busy.status, 429)
   t.equal(busy.headers.get('retry-after'), '2')
+})
+
+t.test('sanity project (studio host)', async (t) => {
+  const { sim } = await simulator(t)
+  sim.setScenario('sanity', 'ok', 'healthy')
+  sim.setScenario('sanity', 'local', 'healthy', { studioHost: null })
+  sim.setScenario('sanity', 'named', 'healthy', { studioHost: 'acme-blog', externalStudioHost: 'https://acme.example/studio' })
+  sim.setScenario('sanity', 'viewer', 'missing_scopes')
+  const project = `${sim.baseUrls.sanityManagement}/v2021-06-07/projects/abc123`
+
+  const res = await get(project, 'ok')
+  t.equal(res.status, 200)
+  t.match(res.body, {
+    id: 'abc123',
+    displayName: String,
+    studioHost: 'abc123-studio',
+    isBlocked: false,
+    isDisabled: false,
+    organizationId: String,
+    metadata: { color: /^#[0-9a-f]{6}$/ },
+    members: [{ isRobot: true, isCurrentUser: true }, { isRobot: false }]
+  })
+  t.equal(res.body.metadata.externalStudioHost, undefined, 'no external studio by default')
+  t.equal((await get(project, 'local')).body.studioHost, null, 'not deployed')
+  t.match((await get(project, 'named')).body, { studioHost: 'acme-blog', metadata: { externalStudioHost: 'https://acme.example/studio' } })
+
+  const denied = await get(project, 'viewer')
+  t.equal(denied.status, 403)
+  t.match(denied.body, { statusCode: 403, error: 'Forbidden', message: /sanity\.project\.read/ })
+  t.match((await get(`${sim.baseUrls.sanityManagement}/v2021-10-04/hooks/projects/abc123`, 'viewer')).body.message, /webhooks\.read/)
+  t.equal((await get(project, 'nope')).status, 401)
+  t.equal((await get(`${sim.baseUrls.sanityManagement}/2021-06-07/projects/abc123`, 'ok')).status, 404, 'the version needs its v')
 })
 
 t.test('supabase project and health', async (t) => {

@@ -8,8 +8,11 @@ import { github } from './github.js'
 import { vercel } from './vercel.js'
 import { sanityData, sanityManagement } from './sanity.js'
 import { supabase } from './supabase.js'
+import { authorizeVia, createOAuth } from './oauth.js'
+import type { AuthorizeResult, OAuthApp, OAuthGrant, OAuthProvider } from './oauth.js'
 
 export type { Provider, ScenarioName, ScenarioOptions } from './shared.js'
+export type { AuthorizeResult, OAuthApp, OAuthGrant, OAuthProvider } from './oauth.js'
 
 export interface SimulatorCall {
   provider: Provider
@@ -23,6 +26,8 @@ export interface SimulatorCall {
   headers: Record<string, string>
   /** `sha256:` + 12 hex of the bearer token; the token itself is never kept. */
   tokenFingerprint: string | null
+  /** The request body: parsed JSON, the raw text when it is not JSON, undefined when empty. */
+  body?: unknown
   scenario: ScenarioName | 'unregistered'
   at: number
 }
@@ -36,7 +41,17 @@ export interface CallFilter {
 
 export interface Simulator {
   url: string
-  baseUrls: { github: string, vercel: string, sanity: string, sanityManagement: string, supabase: string }
+  baseUrls: {
+    github: string
+    vercel: string
+    sanity: string
+    sanityManagement: string
+    supabase: string
+    /** OAuth web host (oauth.ts): github.com's `/login/oauth/authorize` and `/login/oauth/access_token`. */
+    githubOAuth: string
+    /** OAuth web host (oauth.ts): vercel.com's `/oauth/authorize`. */
+    vercelOAuth: string
+  }
   readonly calls: readonly SimulatorCall[]
   setScenario (provider: Provider, key: string, scenario: ScenarioName, options?: ScenarioOptions): void
   /** Delay added to every response of every provider. */
@@ -44,6 +59,14 @@ export interface Simulator {
   callCount (filter?: CallFilter): number
   reset (): void
   close (): Promise<void>
+
+  // OAuth 2.0 authorization-code endpoints (oauth.ts).
+  /** An app whose client id the authorize and token endpoints accept. */
+  registerOAuthApp (provider: OAuthProvider, app: OAuthApp): void
+  /** What later authorizations grant (scopes, and the scenario their tokens are registered under). */
+  setOAuthGrant (provider: OAuthProvider, grant: OAuthGrant): void
+  /** GETs an authorize URL on the simulator without following the redirect; throws unless it redirects with a code. */
+  authorize (provider: OAuthProvider, authorizeUrl: string): Promise<AuthorizeResult>
 }
 
 /** The base URL's first segment picks the module; the Sanity data API also carries a project id. */
@@ -53,6 +76,18 @@ const MOUNTS: Record<string, { module: ProviderModule, strip: number }> = {
   sanity: { module: sanityData, strip: 2 },
   'sanity-api': { module: sanityManagement, strip: 1 },
   supabase: { module: supabase, strip: 1 }
+}
+
+/** Request bodies beyond this are answered 413 without reaching a provider module. */
+const MAX_REQUEST_BODY = 1024 * 1024
+
+function parseBody (text: string): unknown {
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }
 
 export const fingerprint = (token: string) => 'sha256:' + createHash('sha256').update(token).digest('hex').slice(0, 12)
@@ -90,6 +125,12 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
   const open = new Set<ServerResponse>()
   let globalDelay = options.delayMs ?? 0
   let closed = false
+  // OAuth (oauth.ts): issued tokens go into the same map setScenario fills.
+  const oauth = createOAuth({
+    now,
+    fingerprint,
+    register: (provider, token, scenario, scenarioOptions) => scenarios.set(`${provider}\0${token}`, { scenario, options: scenarioOptions })
+  })
 
   const later = (ms: number, fn: () => void) => {
     if (ms <= 0) return fn()
@@ -128,8 +169,16 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
     res.writeHead(status, headers).end(payload)
   }
 
-  function handle (req: IncomingMessage, res: ServerResponse) {
+  function handle (req: IncomingMessage, res: ServerResponse, rawBody: string) {
     const url = new URL(req.url ?? '/', 'http://simulator')
+    // OAuth endpoints (oauth.ts) come first: the web hosts, and their paths under the API mounts.
+    const authFlow = oauth.handle(req.method ?? 'GET', url, req.headers, rawBody)
+    if (authFlow) {
+      calls.push(authFlow.call)
+      const { status, headers, text } = authFlow.reply
+      later(globalDelay, () => { if (!closed && !res.destroyed) res.writeHead(status, headers).end(text) })
+      return
+    }
     const raw = url.pathname.split('/').filter(Boolean)
     const mount = MOUNTS[raw[0] ?? '']
     if (!mount || raw.length < mount.strip) {
@@ -140,6 +189,7 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
     const token = bearer(req.headers.authorization, provider)
     const entry = token === undefined ? undefined : scenarios.get(`${provider}\0${token}`)
     const { authorization: _, ...headers } = req.headers
+    const body = parseBody(rawBody)
     calls.push({
       provider,
       method: req.method ?? 'GET',
@@ -148,6 +198,7 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? ''])),
       tokenFingerprint: token === undefined ? null : fingerprint(token),
+      ...(body === undefined ? {} : { body }),
       scenario: entry?.scenario ?? 'unregistered',
       at: now()
     })
@@ -161,7 +212,8 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       options: entry?.options ?? {},
       tokenMissing: req.headers.authorization === undefined,
       now: now(),
-      ...(mount.strip === 2 ? { projectId: decodeURIComponent(raw[1]!) } : {})
+      ...(mount.strip === 2 ? { projectId: decodeURIComponent(raw[1]!) } : {}),
+      ...(body === undefined ? {} : { body })
     }
     open.add(res)
     res.on('close', () => open.delete(res))
@@ -174,11 +226,25 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
   }
 
   const server = createServer((req, res) => {
-    try {
-      handle(req, res)
-    } catch (err) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`simulator bug: ${String(err)}`)
-    }
+    // Writes (actions) carry a body; it is read whole before the provider module sees the request.
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_REQUEST_BODY) chunks.push(chunk)
+    })
+    req.on('error', () => res.destroy())
+    req.on('end', () => {
+      if (size > MAX_REQUEST_BODY) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('request body too large')
+        return
+      }
+      try {
+        handle(req, res, Buffer.concat(chunks).toString('utf8'))
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`simulator bug: ${String(err)}`)
+      }
+    })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -193,7 +259,9 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       vercel: `${base}/vercel`,
       sanity: `${base}/sanity/{projectId}`,
       sanityManagement: `${base}/sanity-api`,
-      supabase: `${base}/supabase`
+      supabase: `${base}/supabase`,
+      githubOAuth: `${base}/github-web`,
+      vercelOAuth: `${base}/vercel-web`
     },
     get calls () { return calls },
     setScenario (provider, key, scenario, scenarioOptions = {}) {
@@ -218,6 +286,7 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       scenarios.clear()
       calls.length = 0
       globalDelay = options.delayMs ?? 0
+      oauth.reset()
     },
     async close () {
       if (closed) return
@@ -228,6 +297,10 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       for (const res of open) res.destroy()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
-    }
+    },
+
+    registerOAuthApp (provider, app) { oauth.registerApp(provider, app) },
+    setOAuthGrant (provider, grant) { oauth.setGrant(provider, grant) },
+    authorize (provider, authorizeUrl) { return authorizeVia(base, provider, authorizeUrl) }
   }
 }

@@ -7,7 +7,7 @@ function error (status: number, code: string, message: string, extra: Record<str
   return { status, body: { error: { code, message, ...extra } } }
 }
 
-type Target = 'production' | null
+type Target = 'production' | 'staging' | null
 
 interface Slot { created: number, target: Target }
 
@@ -16,6 +16,7 @@ interface Slot { created: number, target: Target }
  * production and one older preview, so both environments always have a latest deployment.
  */
 function slots (ctx: RequestContext): Slot[] {
+  if (ctx.options.neverDeployed) return []
   const stale = ctx.scenario === 'stale'
   const count = ctx.options.deploymentsThisWeek ?? (stale ? 0 : 3)
   const recent = recentInstants(count, ctx.now, startOfUtcWeek(ctx.now))
@@ -24,7 +25,7 @@ function slots (ctx: RequestContext): Slot[] {
   return [...recent, { created: oldest, target: 'production' }, { created: oldest - DAY, target: null }]
 }
 
-function deployments (ctx: RequestContext, projectId: string, name: string) {
+function build (ctx: RequestContext, projectId: string, name: string) {
   const all = slots(ctx)
   const latestProduction = all.findIndex((s) => s.target === 'production')
   return all.map(({ created, target }, i) => {
@@ -53,12 +54,106 @@ function deployments (ctx: RequestContext, projectId: string, name: string) {
       isRollbackCandidate: state === 'READY' && target === 'production',
       creator: { uid: 'usr_sim', username: 'octocat', githubLogin: 'octocat' },
       inspectorUrl: `https://vercel.com/sim/${name}/${id}`,
-      meta: { githubCommitSha: sha, githubCommitRef: ctx.options.branch ?? 'main', githubCommitMessage: `Simulated deploy ${i}` }
+      meta: { githubCommitSha: sha, githubCommitRef: ctx.options.branch ?? 'main', githubCommitMessage: `Simulated deploy ${i}` } as Record<string, string>
     }
   })
 }
 
-type Deployment = ReturnType<typeof deployments>[number]
+type Deployment = ReturnType<typeof build>[number]
+
+function deployments (ctx: RequestContext, projectId: string, name: string) {
+  const list = build(ctx, projectId, name)
+  for (const deployment of list) remember(deployment)
+  return list
+}
+
+/**
+ * Every deployment the simulator has shown (listed or created), so a redeploy can tell a known
+ * id from an unknown one. Ids are hashes of project, time and position, so simulators started
+ * by different tests agree on them; the oldest entries are forgotten past the cap.
+ */
+const known = new Map<string, Deployment>()
+const KNOWN_CAP = 20_000
+let created = 0
+
+function remember (deployment: Deployment) {
+  known.delete(deployment.uid)
+  known.set(deployment.uid, deployment)
+  while (known.size > KNOWN_CAP) known.delete(known.keys().next().value!)
+  return deployment
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const isUnknownProject = (ctx: RequestContext, idOrName: string | null) =>
+  idOrName !== null && (ctx.options.unknownProjects ?? []).includes(idOrName)
+
+const projectNotFound = () => error(404, 'not_found', 'Project not found')
+
+/**
+ * `POST /v13/deployments` with `deploymentId`: a redeploy, as `vercel redeploy` sends it. The
+ * answer is the new deployment in the create endpoint's shape (`id`, not the list's `uid`).
+ */
+function redeploy (ctx: RequestContext): Reply {
+  const body = ctx.body
+  if (!isRecord(body)) return error(400, 'bad_request', 'Invalid request: the body must be a JSON object.')
+  if (typeof body.name !== 'string' || body.name === '') return error(400, 'bad_request', 'Invalid request: missing required property `name`.')
+  if (body.deploymentId === undefined) {
+    return error(400, 'bad_request', 'Invalid request: missing property `deploymentId` (the simulator only creates redeployments).')
+  }
+  if (typeof body.deploymentId !== 'string') return error(400, 'bad_request', 'Invalid request: `deploymentId` should be string.')
+  const target = body.target ?? null
+  if (target !== null && target !== 'production' && target !== 'staging') {
+    return error(400, 'bad_request', 'Invalid request: `target` should be equal to one of the allowed values "production", "staging".')
+  }
+  if (body.meta !== undefined && (!isRecord(body.meta) || Object.values(body.meta).some((v) => typeof v !== 'string'))) {
+    return error(400, 'bad_request', 'Invalid request: `meta` should be an object of strings.')
+  }
+  const from = known.get(body.deploymentId)
+  if (!from) return error(404, 'not_found', 'The deployment could not be found.')
+
+  const id = hex(`redeploy#${from.uid}#${ctx.now}#${++created}`, 24)
+  const readyState = ctx.scenario === 'building' ? 'BUILDING' : 'QUEUED'
+  const slug = body.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')
+  const deployment = remember({
+    uid: `dpl_${id}`,
+    name: body.name,
+    projectId: from.projectId,
+    url: `${slug}-${id.slice(0, 9)}-sim.vercel.app`,
+    created: ctx.now,
+    createdAt: ctx.now,
+    buildingAt: ctx.now,
+    state: readyState,
+    readyState,
+    type: 'LAMBDAS',
+    target,
+    source: 'redeploy',
+    aliasAssigned: null,
+    isRollbackCandidate: false,
+    creator: from.creator,
+    inspectorUrl: `https://vercel.com/sim/${slug}/${id}`,
+    // Vercel keeps the git metadata of the deployment it rebuilds.
+    meta: { ...from.meta, ...(body.meta as Record<string, string> | undefined) }
+  })
+  const { uid, created: _created, state: _state, aliasAssigned: _aliasAssigned, ...rest } = deployment
+  return {
+    status: 200,
+    body: {
+      ...rest,
+      id: uid,
+      status: readyState,
+      alias: [],
+      aliasAssigned: false,
+      public: false,
+      version: 2,
+      regions: ['iad1'],
+      ownerId: ctx.query.get('teamId') ?? 'usr_sim',
+      plan: 'pro',
+      createdIn: 'sfo1'
+    }
+  }
+}
 
 function matchesTarget (d: Deployment, target: string | null) {
   if (target === null) return true
@@ -116,6 +211,7 @@ export const vercel: ProviderModule = {
     }),
 
     'GET /v6/deployments': (ctx) => {
+      if (isUnknownProject(ctx, ctx.query.get('projectId'))) return projectNotFound()
       const projectId = ctx.query.get('projectId') ?? 'prj_sim'
       const since = Number(ctx.query.get('since') ?? -Infinity)
       const until = Number(ctx.query.get('until') ?? Infinity)
@@ -138,11 +234,14 @@ export const vercel: ProviderModule = {
       }
     },
 
+    'POST /v13/deployments': redeploy,
+
     'GET /v9/projects/:idOrName': (ctx, { idOrName = '' }) => {
+      if (isUnknownProject(ctx, idOrName)) return projectNotFound()
       const id = idOrName.startsWith('prj_') ? idOrName : `prj_${hex(idOrName, 20)}`
       const name = idOrName.startsWith('prj_') ? 'sim-app' : idOrName
       const all = deployments(ctx, id, name)
-      const production = all.find((d) => d.target === 'production')!
+      const production = all.find((d) => d.target === 'production')
       return {
         status: 200,
         body: {
@@ -151,7 +250,7 @@ export const vercel: ProviderModule = {
           accountId: 'team_sim',
           framework: 'nextjs',
           createdAt: ctx.now - 400 * DAY,
-          updatedAt: all[0]!.created,
+          updatedAt: all[0]?.created ?? ctx.now - 400 * DAY,
           link: {
             type: 'github',
             org: 'octocat',
@@ -160,9 +259,9 @@ export const vercel: ProviderModule = {
             productionBranch: ctx.options.branch ?? 'main'
           },
           latestDeployments: all.slice(0, 5),
-          targets: {
-            production: { ...production, alias: production.readyState === 'READY' ? [`${name}.vercel.app`] : [] }
-          },
+          targets: production
+            ? { production: { ...production, alias: production.readyState === 'READY' ? [`${name}.vercel.app`] : [] } }
+            : {},
           paused: false,
           live: false
         }

@@ -1,6 +1,21 @@
 import pg from 'pg'
 import { Redis } from 'ioredis'
 
+/** null when PostgreSQL at the URL answers, else why not (tests that need only PostgreSQL skip on it). */
+export async function realDatabaseProblem (databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.query('select 1')
+    return null
+  } catch (error) {
+    return `PostgreSQL at ${databaseUrl} unreachable: ${(error as Error).message}`
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
 // What tests and the benchmark provision on the shared PostgreSQL and Redis, and remove after.
 
 /** Drops a test schema with everything in it; `public` is never dropped. */

@@ -1,0 +1,231 @@
+import { sql, type Kysely } from 'kysely'
+import type { ActionRow, Database, ProviderKey } from '../db/database.js'
+import type { Role } from '../schemas/common.js'
+import type { Action } from '../schemas/action.js'
+import { AppError } from '../errors.js'
+
+/** Idempotency keys are honoured this long (IETF draft: the server says how long). */
+export const IDEMPOTENCY_TTL_HOURS = 24
+
+export interface NewAction {
+  projectId: string
+  userId: string
+  role: Role
+  provider: ProviderKey
+  action: string
+  params: Record<string, unknown>
+  mode: 'inline' | 'host'
+  idempotencyKey: string
+  fingerprint: string
+}
+
+export type KeyClaim = { kind: 'claimed' } | { kind: 'replay', action: Action }
+
+const iso = (date: Date | null) => (date ? date.toISOString() : undefined)
+
+export function toAction (row: ActionRow): Action {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    provider: row.provider as ProviderKey,
+    action: row.action,
+    params: shownParams(row.params),
+    status: row.status,
+    mode: row.mode,
+    attempts: row.attempts,
+    ...(row.progress ? { progress: row.progress as Record<string, unknown> } : {}),
+    ...(row.result ? { result: row.result as Record<string, unknown> } : {}),
+    ...(row.error ? { error: row.error as { code: string, message: string } } : {}),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    ...(row.completed_at ? { completedAt: iso(row.completed_at)! } : {})
+  }
+}
+
+/** Secrets sent in params (a token) are stored sealed and never shown back. */
+function shownParams (params: unknown) {
+  const shown = { ...(params ?? {}) as Record<string, unknown> }
+  if ('token' in shown) shown.token = '***'
+  return shown
+}
+
+/**
+ * The actions table and its idempotency keys. PostgreSQL decides every race: the key's primary
+ * key between concurrent requests, `FOR UPDATE SKIP LOCKED` between workers, the lease columns
+ * between a live worker and a dead one.
+ */
+export function createActionStore (db: Kysely<Database>) {
+  async function keyRow (projectId: string, userId: string, key: string) {
+    return db.selectFrom('action_idempotency_keys').selectAll()
+      .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
+      .executeTakeFirst()
+  }
+
+  /** What an existing key means for a request with this fingerprint (throws 422 or 409). */
+  async function interpret (row: NonNullable<Awaited<ReturnType<typeof keyRow>>>, fingerprint: string): Promise<KeyClaim> {
+    if (row.request_fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED')
+    if (row.action_id === null) throw new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
+    const action = await get(row.action_id)
+    if (!action) throw new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
+    return { kind: 'replay', action }
+  }
+
+  async function get (id: string) {
+    const row = await db.selectFrom('integration_actions').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toAction(row) : undefined
+  }
+
+  return {
+    get,
+    toAction,
+
+    /**
+     * Takes the key for this request, or says what an earlier request with it means: the key row
+     * commits on its own, so a duplicate arriving before the action is stored sees it (409).
+     */
+    async claimKey (projectId: string, userId: string, key: string, fingerprint: string): Promise<KeyClaim> {
+      await db.deleteFrom('action_idempotency_keys')
+        .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
+        .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`)
+        .execute()
+      const claimed = await db.insertInto('action_idempotency_keys')
+        .values({ project_id: projectId, user_id: userId, idempotency_key: key, request_fingerprint: fingerprint })
+        .onConflict((oc) => oc.doNothing())
+        .returning('project_id')
+        .executeTakeFirst()
+      if (claimed) return { kind: 'claimed' }
+      const row = await keyRow(projectId, userId, key)
+      // Released between our insert and our read: the caller may simply retry.
+      if (!row) throw new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
+      return interpret(row, fingerprint)
+    },
+
+    /** Stores the action for a claimed key, with its first transition, in one transaction. */
+    async create (input: NewAction): Promise<Action> {
+      const { projectId, userId, idempotencyKey: key, fingerprint } = input
+      const row = await db.transaction().execute(async (trx) => {
+        await trx.insertInto('projects').values({ id: projectId, team_id: null }).onConflict((oc) => oc.column('id').doNothing()).execute()
+        const inserted = await trx.insertInto('integration_actions').values({
+          project_id: projectId,
+          provider: input.provider,
+          action: input.action,
+          params: JSON.stringify(input.params),
+          idempotency_key: key,
+          user_id: userId,
+          role: input.role,
+          mode: input.mode,
+          request_fingerprint: fingerprint,
+          updated_at: new Date()
+        }).returningAll().executeTakeFirstOrThrow()
+        await trx.insertInto('integration_action_transitions').values({ action_id: inserted.id, status: 'pending' }).execute()
+        await trx.updateTable('action_idempotency_keys').set({ action_id: inserted.id })
+          .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
+          .execute()
+        return inserted
+      })
+      return toAction(row)
+    },
+
+    /** Frees a key whose request was refused after it was claimed (e.g. by the rate limit). */
+    async release (projectId: string, userId: string, key: string) {
+      await db.deleteFrom('action_idempotency_keys')
+        .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
+        .where('action_id', 'is', null).execute()
+    },
+
+    async list (projectId: string, { limit, before }: { limit: number, before?: { createdAt: Date, id: string } }) {
+      let query = db.selectFrom('integration_actions').selectAll().where('project_id', '=', projectId)
+      if (before) {
+        query = query.where((eb) => eb.or([
+          eb('created_at', '<', before.createdAt),
+          eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])
+        ]))
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+      return { items: rows.slice(0, limit).map(toAction), more: rows.length > limit }
+    },
+
+    /**
+     * Takes up to `limit` actions of a mode for one worker: pending ones, and running ones whose
+     * worker's lease ran out (it died). SKIP LOCKED: two instances never take the same row.
+     */
+    async claim (mode: 'inline' | 'host', worker: string, limit: number, leaseMs: number) {
+      const { rows } = await sql<ActionRow>`
+        UPDATE integration_actions SET
+          status = 'running', attempts = attempts + 1, claimed_by = ${worker},
+          lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+        WHERE id IN (
+          SELECT id FROM integration_actions
+          WHERE mode = ${mode} AND (status = 'pending' OR (status = 'running' AND lease_until < now()))
+          ORDER BY created_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        )
+        RETURNING *`.execute(db)
+      for (const row of rows) {
+        await db.insertInto('integration_action_transitions').values({ action_id: row.id, status: 'running' }).execute()
+      }
+      return rows
+    },
+
+    /** Progress from the worker that holds the action; extends its lease. false if it does not hold it. */
+    async progress (id: string, worker: string, progress: Record<string, unknown>, leaseMs: number) {
+      const row = await db.updateTable('integration_actions')
+        .set({ progress: JSON.stringify(progress), updated_at: new Date(), lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
+        .where('id', '=', id).where('status', '=', 'running').where('claimed_by', '=', worker)
+        .returningAll().executeTakeFirst()
+      if (row) await db.insertInto('integration_action_transitions').values({ action_id: id, status: 'running', progress: JSON.stringify(progress) }).execute()
+      return row ? toAction(row) : undefined
+    },
+
+    /** Keeps a running action's lease alive without recording anything. */
+    async renew (id: string, worker: string, leaseMs: number) {
+      await db.updateTable('integration_actions')
+        .set({ lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
+        .where('id', '=', id).where('status', '=', 'running').where('claimed_by', '=', worker)
+        .execute()
+    },
+
+    /** Ends the action; only its current holder may (a worker whose lease ran out may not). */
+    async complete (id: string, worker: string | null, outcome: { status: 'succeeded', result: Record<string, unknown> } | { status: 'failed', error: { code: string, message: string } }) {
+      let query = db.updateTable('integration_actions')
+        .set({
+          status: outcome.status,
+          ...(outcome.status === 'succeeded' ? { result: JSON.stringify(outcome.result) } : { error: JSON.stringify(outcome.error) }),
+          updated_at: new Date(),
+          completed_at: new Date(),
+          lease_until: null
+        })
+        .where('id', '=', id).where('status', 'in', ['pending', 'running'])
+      if (worker !== null) query = query.where('claimed_by', '=', worker)
+      const row = await query.returningAll().executeTakeFirst()
+      if (row) await db.insertInto('integration_action_transitions').values({ action_id: id, status: outcome.status }).execute()
+      return row ? toAction(row) : undefined
+    },
+
+    /** Pending actions nobody took in time (e.g. no host worker runs): failed, never pending forever. */
+    async expirePending (olderThanMs: number) {
+      const rows = await db.updateTable('integration_actions')
+        .set({
+          status: 'failed',
+          error: JSON.stringify({ code: 'not_claimed', message: 'No worker took this action in time' }),
+          updated_at: new Date(),
+          completed_at: new Date()
+        })
+        .where('status', '=', 'pending')
+        .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+        .returningAll().execute()
+      for (const row of rows) await db.insertInto('integration_action_transitions').values({ action_id: row.id, status: 'failed' }).execute()
+      return rows.map(toAction)
+    },
+
+    /** Keys older than the idempotency window are forgotten (their actions stay). */
+    async pruneKeys () {
+      await db.deleteFrom('action_idempotency_keys')
+        .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`)
+        .execute()
+    }
+  }
+}
+
+export type ActionStore = ReturnType<typeof createActionStore>

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { ProviderKey } from '../db/database.js'
+import type { Role } from '../schemas/common.js'
+import type { Action } from '../schemas/action.js'
+import { AppError } from '../errors.js'
+import { createProviderHttp } from '../aggregator/provider-http.js'
+import { canonical } from '../aggregator/envelope.js'
+import { permission } from '../aggregator/permissions.js'
+import { createActionStore } from './action-store.js'
+import { createRunner } from './runner.js'
+import type { ActionExecutor } from './executor.js'
+
+/** Host workers hold a claimed action this long between progress reports. */
+export const HOST_LEASE_MS = 5 * 60_000
+const HOST_MAX_ATTEMPTS = 3
+
+export interface ActionRequest {
+  projectId: string
+  provider: ProviderKey
+  action: string
+  params: Record<string, unknown>
+  userId: string
+  role: Role
+  idempotencyKey: string
+}
+
+/**
+ * Quick actions: permission and params checks that match the status's actions[].can, the
+ * idempotent accept, the host queue, and this instance's runner. `fastify.actions`.
+ */
+export function createActions (fastify: FastifyInstance, now: () => number) {
+  const store = createActionStore(fastify.db)
+  const { aggregator, integrationLinks, backends, log } = fastify
+  const http = createProviderHttp({ maxBodyBytes: fastify.config.status.maxBodyBytes })
+
+  const publish = (action: Action) => {
+    backends.pubsub.publish(`actions:${action.projectId}`, JSON.stringify({ type: 'action', action }))
+      .catch((error: unknown) => log.warn({ err: error, actionId: action.id }, 'could not publish an action change'))
+  }
+
+  const connectExecutors = new Map(['github', 'vercel', 'sanity', 'supabase'].map((p) => [p, fastify.oauth.executorsFor(p as ProviderKey)]))
+  function executor (provider: ProviderKey, action: string): ActionExecutor | undefined {
+    return connectExecutors.get(provider)?.find((e) => e.id === action) ??
+      aggregator.adapter(provider)?.executors?.find((e) => e.id === action)
+  }
+
+  // A token in params (Sanity connect) is sealed before it is stored and shown as "***".
+  const sealAad = (projectId: string, provider: ProviderKey) => `${projectId}/${provider}/action`
+  function sealParams (projectId: string, provider: ProviderKey, params: Record<string, unknown>) {
+    if (typeof params.token !== 'string') return params
+    return { ...params, token: { sealed: fastify.credentials.encrypt({ token: params.token }, sealAad(projectId, provider)) } }
+  }
+  function unsealParams (projectId: string, provider: ProviderKey, params: Record<string, unknown>) {
+    const sealed = (params.token as { sealed?: unknown } | undefined)?.sealed
+    if (typeof sealed !== 'string') return params
+    return { ...params, token: fastify.credentials.decrypt<{ token: string }>(sealed, sealAad(projectId, provider)).token }
+  }
+
+  const runner = createRunner({
+    store,
+    log,
+    http,
+    now,
+    executor,
+    publish,
+    unsealParams,
+    async link (projectId, provider) {
+      const link = (await integrationLinks.list(projectId)).find((l) => l.key === provider)
+      const credentials = link ? await integrationLinks.credentials(projectId, provider) : null
+      return link && credentials ? { config: link.config as Record<string, unknown>, credentials } : null
+    },
+    services: (projectId, provider) => ({
+      refreshStatus: () => aggregator.refreshProject(projectId, { provider }),
+      unlink: async () => { await integrationLinks.remove(projectId, provider) },
+      storeLink: async (config, credentials) => { await integrationLinks.put(projectId, provider, config, credentials.token) }
+    })
+  })
+
+  /** The same answer the status gives in actions[].can, or the error that refuses the request. */
+  function authorize ({ provider, action, params, role }: Pick<ActionRequest, 'provider' | 'action' | 'params' | 'role'>) {
+    const adapter = aggregator.adapter(provider)!
+    const definition = [...adapter.actions, { id: 'connect', capability: 'connect' as const }, { id: 'reconnect', capability: 'connect' as const }]
+      .find((a) => a.id === action)
+    if (!definition) throw new AppError('UNKNOWN_ACTION', `${adapter.label} has no action "${action}"; see actions[] in the status`)
+    const allowed = permission(role, definition.capability)
+    if (!allowed.can) throw new AppError('ACTION_FORBIDDEN', allowed.reason)
+    const run = executor(provider, action)
+    if (!run) {
+      const hint = action === 'connect' || action === 'reconnect'
+        ? `: ${adapter.label} OAuth is not configured (${provider.toUpperCase()}_OAUTH_CLIENT_ID and _CLIENT_SECRET); link with a token through PUT /api/projects/{projectId}/integrations/${provider}`
+        : ''
+      throw new AppError('ACTION_NOT_AVAILABLE', `${adapter.label} ${action} is not available through this service${hint}`)
+    }
+    const verdict = run.check?.(params, role)
+    if (typeof verdict === 'string') throw new AppError('INVALID_ACTION_PARAMS', verdict)
+    if (verdict) throw new AppError('ACTION_FORBIDDEN', verdict.forbidden)
+    return run
+  }
+
+  /** What makes two requests "the same" for one Idempotency-Key. */
+  const fingerprintOf = ({ projectId, provider, action, params }: Pick<ActionRequest, 'projectId' | 'provider' | 'action' | 'params'>) =>
+    createHash('sha256').update(canonical({ projectId, provider, action, params })).digest('hex')
+
+  return {
+    authorize,
+    fingerprintOf,
+    /**
+     * Step one, before the rate limit: checks the request and takes its Idempotency-Key (or finds
+     * the action an earlier request with it created).
+     */
+    async claim (request: ActionRequest) {
+      authorize(request)
+      return store.claimKey(request.projectId, request.userId, request.idempotencyKey, fingerprintOf(request))
+    },
+
+    /** Gives a claimed key back when the request is refused after all (rate limit, error). */
+    release: (request: ActionRequest) => store.release(request.projectId, request.userId, request.idempotencyKey),
+
+    /** Step two: stores the action (before the 202 is sent) and wakes a worker. */
+    async accept (request: ActionRequest) {
+      const run = authorize(request)
+      const params = sealParams(request.projectId, request.provider, request.params)
+      const action = await store.create({ ...request, params, mode: run.mode, fingerprint: fingerprintOf(request) })
+      publish(action)
+      if (run.mode === 'inline') runner.nudge()
+      return action
+    },
+
+    get: store.get,
+    list: store.list,
+
+    /** The host workspace's worker: claim, report progress, finish. */
+    host: {
+      async claim (worker: string, limit: number) {
+        const rows = await store.claim('host', worker, limit, HOST_LEASE_MS)
+        const claimed = []
+        for (const row of rows) {
+          // Handed out this many times without an outcome: the host cannot finish it.
+          if (row.attempts > HOST_MAX_ATTEMPTS) {
+            const failed = await store.complete(row.id, worker, { status: 'failed', error: { code: 'host_unfinished', message: `The host worker took this action ${HOST_MAX_ATTEMPTS} times without finishing it` } })
+            if (failed) publish(failed)
+            continue
+          }
+          const action = { ...store.toAction(row), userId: row.user_id }
+          publish(action)
+          claimed.push(action)
+        }
+        return claimed
+      },
+      async progress (id: string, worker: string, progress: Record<string, unknown>) {
+        const action = await store.progress(id, worker, progress, HOST_LEASE_MS)
+        if (!action) throw new AppError('ACTION_NOT_CLAIMED')
+        publish(action)
+        return action
+      },
+      async complete (id: string, worker: string, outcome: Parameters<typeof store.complete>[2]) {
+        const action = await store.complete(id, worker, outcome)
+        if (!action) throw new AppError('ACTION_NOT_CLAIMED')
+        publish(action)
+        return action
+      }
+    },
+
+    start: runner.start,
+    async close () {
+      await runner.close()
+      await http.close()
+    }
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    actions: ReturnType<typeof createActions>
+  }
+}
+
+export default fp<{ now?: () => number }>(async function actionsPlugin (fastify, { now = Date.now }) {
+  const actions = createActions(fastify, now)
+  fastify.decorate('actions', actions)
+  fastify.addHook('onReady', async () => { actions.start() })
+  fastify.addHook('onClose', async () => { await actions.close() })
+}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'integration-links', 'oauth'], fastify: '5.x' })
