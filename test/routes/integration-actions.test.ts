@@ -105,6 +105,13 @@ eachBackend(t, 'permissions follow the matrix', async (t, backend) => {
       }
     }
   }
+  for (const role of ['editor', 'viewer'] as const) {
+    for (const action of ['connect', 'reconnect']) {
+      const response = await post(s, { projectId: 'p_perm', provider: 'vercel', action }, { role, sub: `u_${role}_${++n}` })
+      t.equal(response.statusCode, 403, `${role} may not ${action}`)
+      t.equal(response.json().message, role === 'viewer' ? 'Viewers can only view integrations' : 'Only owners and admins can connect or disconnect integrations')
+    }
+  }
   const unknown = await post(s, { projectId: 'p_perm', provider: 'github', action: 'explode' })
   t.equal(unknown.statusCode, 400)
   t.equal(unknown.json().code, 'UNKNOWN_ACTION')
