@@ -8,7 +8,7 @@ import type { GithubLinkConfig } from '../src/schemas/integration-link.js'
 import {
   isRecord, lackingScope, missingPermissions, missingScopes, parseScopes, throwOnFailedCalls
 } from './github-failures.js'
-import { createGithubExecutors } from './github-actions.js'
+import { createGithubExecutors, type GithubOAuthApp } from './github-actions.js'
 
 export type GithubConfig = Static<typeof GithubLinkConfig>
 
@@ -36,7 +36,7 @@ function readHeadCommitAt (body: unknown) {
 /** Branch names hold slashes: each segment is encoded, the separators are kept. */
 const encodeBranch = (branch: string) => branch.split('/').map(encodeURIComponent).join('/')
 
-export function createGithubAdapter ({ apiUrl }: { apiUrl: string }): AdapterDefinition<GithubConfig> {
+export function createGithubAdapter ({ apiUrl, oauthApp }: { apiUrl: string, oauthApp?: GithubOAuthApp | undefined }): AdapterDefinition<GithubConfig> {
   return {
     key: 'github',
     label: 'GitHub',
@@ -46,7 +46,7 @@ export function createGithubAdapter ({ apiUrl }: { apiUrl: string }): AdapterDef
       { id: 'sync', label: 'Sync', capability: 'push' },
       { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
     ],
-    executors: createGithubExecutors(),
+    executors: createGithubExecutors({ apiUrl, oauthApp }),
 
     async check (ctx): Promise<CheckResult> {
       const { owner, repo, branch } = ctx.config
@@ -94,5 +94,5 @@ export function createGithubAdapter ({ apiUrl }: { apiUrl: string }): AdapterDef
 }
 
 export default fp(async function githubAdapterPlugin (fastify: FastifyInstance) {
-  fastify.aggregator.register(createGithubAdapter({ apiUrl: fastify.config.providers.githubApiUrl }))
+  fastify.aggregator.register(createGithubAdapter({ apiUrl: fastify.config.providers.githubApiUrl, oauthApp: fastify.config.oauth.github }))
 }, { name: 'adapter-github', dependencies: ['aggregator', 'config'], fastify: '5.x' })

@@ -107,6 +107,23 @@ eachBackend(t, 'OAuth connect and reconnect against the providers\' flows', asyn
     t.notOk((await s.status('p_oa5')).json<StatusEnvelope>().items[0]!.configuredReason, 'no longer revoked')
   })
 
+  t.test('GitHub disconnect revokes a grant our OAuth app issued, and says when it cannot', async (t) => {
+    const { callback: path } = await consent(s, 'p_oa8', 'github', 'connect', { owner: 'acme', repo: 'site', branch: 'main' })
+    t.equal((await callback(path)).statusCode, 200)
+    const token = (await s.app.integrationLinks.credentials('p_oa8', 'github'))!.token
+    const done = await settled(s, (await post(s, { projectId: 'p_oa8', provider: 'github', action: 'disconnect' })).json<Action>().id)
+    t.match(done, { status: 'succeeded', result: { unlinked: true, revokedAtProvider: true } })
+    const revoke = sim.calls.find((c) => c.method === 'DELETE' && c.path === `/applications/${APPS.github.clientId}/grant`)
+    t.ok(revoke, 'GitHub was asked to revoke the grant')
+    t.notMatch(JSON.stringify(sim.calls), token, 'the token never appears in the call log')
+    const user = await fetch(`${sim.baseUrls.github}/user`, { headers: { authorization: `Bearer ${token}` } })
+    t.equal(user.status, 401, 'the token no longer works at GitHub')
+
+    await s.link('p_oa9', 'github') // a token pasted by hand, not our app's
+    const pasted = await settled(s, (await post(s, { projectId: 'p_oa9', provider: 'github', action: 'disconnect' })).json<Action>().id)
+    t.match(pasted, { status: 'succeeded', result: { unlinked: true, revokedAtProvider: false, note: /not issued through this service/ } })
+  })
+
   t.test('Vercel and Supabase', async (t) => {
     const vercel = await consent(s, 'p_oa6', 'vercel', 'connect', { projectId: 'prj_site' })
     t.match((await callback(vercel.callback)).json(), { connected: true, provider: 'vercel' })

@@ -192,6 +192,8 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
   const grants = new Map<OAuthProvider, OAuthGrant>()
   const codes = new Map<string, PendingCode>()
   const refreshTokens = new Map<string, RefreshEntry>()
+  /** GitHub access tokens by the OAuth app that issued them, for grant revocation. */
+  const githubTokens = new Map<string, string>()
   const key = (provider: OAuthProvider, id: string) => `${provider}\0${id}`
 
   function clientOk (provider: OAuthProvider, clientId: string | undefined, clientSecret: string | undefined) {
@@ -281,10 +283,33 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
     // A token without `repo` behaves like a public_repo token on the API.
     const scenario = entry.grant.scenario ?? (entry.scopes.includes('repo') ? 'healthy' : 'missing_scopes')
     const token = issue('github', entry.grant, scenario, `gho_${base62(36)}`)
+    githubTokens.set(token, entry.clientId)
     const scope = entry.scopes.join(',')
     return wantsJson
       ? json(200, { access_token: token, token_type: 'bearer', scope })
       : answer({ access_token: token, scope, token_type: 'bearer' })
+  }
+
+  /**
+   * `DELETE /applications/{client_id}/grant` on the API host, Basic auth with the app's id and
+   * secret, body `{ access_token }`: 204, and every token of that grant stops working (401).
+   * GitHub answers 404 for wrong app credentials and 422 for a token the app did not issue.
+   */
+  function githubRevokeGrant (clientId: string, headers: IncomingHttpHeaders, rawBody: string): Answer {
+    const basic = basicCredentials(headers.authorization)
+    if (!basic || basic.clientId !== clientId || !clientOk('github', basic.clientId, basic.clientSecret)) {
+      return json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization', status: '404' })
+    }
+    let token: unknown
+    try {
+      token = (JSON.parse(rawBody) as { access_token?: unknown }).access_token
+    } catch {}
+    if (typeof token !== 'string' || githubTokens.get(token) !== clientId) {
+      return json(422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization', status: '422' })
+    }
+    githubTokens.delete(token)
+    register('github', token, 'revoked', {})
+    return { status: 204, headers: {}, text: '' }
   }
 
   function vercelToken (parsed: ReturnType<typeof parseParams>): Answer {
@@ -385,6 +410,11 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
       const segments = url.pathname.split('/').filter(Boolean)
       const prefix = segments[0] ?? ''
       const path = '/' + segments.slice(1).join('/')
+      const revoke = prefix === 'github' && method === 'DELETE' ? /^\/applications\/([^/]+)\/grant$/.exec(path) : null
+      if (revoke) {
+        const call = record('github', method, path, url, headers, '', undefined)
+        return { call, reply: githubRevokeGrant(decodeURIComponent(revoke[1]!), headers, rawBody) }
+      }
       const endpoint = ENDPOINTS.find((e) => e.prefix === prefix && e.method === method && e.path === path)
       const provider = endpoint?.provider ?? OAUTH_WEB_HOSTS[prefix]
       if (provider === undefined) return undefined
@@ -416,6 +446,7 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
     },
 
     reset () {
+      githubTokens.clear()
       apps.clear()
       grants.clear()
       codes.clear()
