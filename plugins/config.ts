@@ -54,6 +54,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     trustProxy: env.TRUST_PROXY,
     bodyLimit: env.BODY_LIMIT,
     hostWorkerToken: env.HOST_WORKER_TOKEN,
+    webhookSecrets: { github: env.GITHUB_WEBHOOK_SECRET, vercel: env.VERCEL_WEBHOOK_SECRET, sanity: env.SANITY_WEBHOOK_SECRET },
     publicUrl: trimSlash(env.PUBLIC_URL),
     oauth: {
       github: oauthClient(env.GITHUB_OAUTH_CLIENT_ID, env.GITHUB_OAUTH_CLIENT_SECRET, trimSlash(env.GITHUB_OAUTH_URL)),

@@ -24,6 +24,7 @@ import integrationStatusRoutes from './routes/integration-status.js'
 import integrationActionsRoutes from './routes/integration-actions.js'
 import hostActionsRoutes from './routes/host-actions.js'
 import oauthCallbackRoutes from './routes/oauth-callback.js'
+import webhookRoutes from './routes/webhooks.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
@@ -63,4 +64,5 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(integrationActionsRoutes)
   await fastify.register(hostActionsRoutes)
   await fastify.register(oauthCallbackRoutes)
+  await fastify.register(webhookRoutes)
 }

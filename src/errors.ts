@@ -15,6 +15,7 @@ export const ERROR_CATALOG = {
   OAUTH_CODE_REJECTED: { status: 400, message: 'The provider did not accept the authorization code' },
   OAUTH_VERIFICATION_FAILED: { status: 400, message: 'The new credentials did not work at the provider; nothing was stored' },
   UNAUTHENTICATED: { status: 401, message: 'A valid bearer token or session cookie is required' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature is missing or does not match' },
   FORBIDDEN: { status: 403, message: 'You do not have access to this project' },
   CSRF_FAILED: { status: 403, message: 'Cross-site request check failed' },
   ACTION_FORBIDDEN: { status: 403, message: 'Your role cannot run this action' },

@@ -1465,6 +1465,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Github webhook deliveries
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            /** @description This delivery id was handled before; ignored */
+                            duplicate: boolean;
+                            /** @description Links re-checked because of it */
+                            refreshed: number;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/vercel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Vercel webhook deliveries
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            /** @description This delivery id was handled before; ignored */
+                            duplicate: boolean;
+                            /** @description Links re-checked because of it */
+                            refreshed: number;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/sanity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sanity webhook deliveries
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            /** @description This delivery id was handled before; ignored */
+                            duplicate: boolean;
+                            /** @description Links re-checked because of it */
+                            refreshed: number;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1476,7 +1722,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description HTTP reason phrase */
             error: string;
             /** @description Human-readable explanation; masked for 5xx */

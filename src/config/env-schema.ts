@@ -42,6 +42,9 @@ export const EnvSchema = Type.Object({
   VERCEL_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   SUPABASE_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   SUPABASE_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  GITHUB_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Secret of the GitHub webhook; unset = POST /api/webhooks/github refuses every delivery' })),
+  VERCEL_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Vercel webhook secret (or the integration\'s client secret)' })),
+  SANITY_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Secret of the Sanity GROQ webhook' })),
   HOST_WORKER_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'Bearer secret of the host workspace\'s action worker; unset = the host queue endpoints refuse everyone' })),
   BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' })
 })

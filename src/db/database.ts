@@ -77,6 +77,12 @@ export interface OAuthStatesTable {
   created_at: Generated<Date>
 }
 
+export interface WebhookDeliveriesTable {
+  provider: string
+  delivery_id: string
+  received_at: Generated<Date>
+}
+
 export interface IntegrationActionTransitionsTable {
   id: Generated<string>
   action_id: string
@@ -99,6 +105,7 @@ export interface Database {
   action_idempotency_keys: ActionIdempotencyKeysTable
   integration_action_transitions: IntegrationActionTransitionsTable
   oauth_states: OAuthStatesTable
+  webhook_deliveries: WebhookDeliveriesTable
   schema_migrations: SchemaMigrationsTable
 }
 
