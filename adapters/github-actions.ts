@@ -1,6 +1,7 @@
 import { ActionFailure } from '../src/actions/executor.js'
 import type { ActionExecutor, ExecutionContext } from '../src/actions/executor.js'
 import { disconnectExecutor, syncExecutor } from './shared-actions.js'
+import { GITHUB_HEADERS } from './github-api.js'
 
 /**
  * GitHub's quick actions. Push and pull move workspace content, which lives in the host
@@ -24,8 +25,7 @@ async function revokeGrant (ctx: ExecutionContext, apiUrl: string, app: GithubOA
     const response = await ctx.http.requestJson('DELETE', `${apiUrl}/applications/${encodeURIComponent(app.clientId)}/grant`, {
       headers: {
         authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`,
-        accept: 'application/vnd.github+json',
-        'x-github-api-version': '2022-11-28'
+        ...GITHUB_HEADERS
       },
       body: { access_token: token },
       signal: ctx.signal

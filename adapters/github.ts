@@ -9,12 +9,11 @@ import {
   isRecord, lackingScope, missingPermissions, missingScopes, parseScopes, throwOnFailedCalls
 } from './github-failures.js'
 import { createGithubExecutors, type GithubOAuthApp } from './github-actions.js'
+import { GITHUB_HEADERS } from './github-api.js'
 
 export type GithubConfig = Static<typeof GithubLinkConfig>
 
-/** Pinned rather than defaulted, so a new default version cannot change what we parse. */
-export const GITHUB_API_VERSION = '2022-11-28'
-export const GITHUB_ACCEPT = 'application/vnd.github+json'
+export { GITHUB_ACCEPT, GITHUB_API_VERSION } from './github-api.js'
 const STALE_AFTER_DAYS = 7
 
 const unexpected = (what: string) => new ProviderFailure('unknown', `unexpected GitHub ${what} body`)
@@ -50,12 +49,7 @@ export function createGithubAdapter ({ apiUrl, oauthApp }: { apiUrl: string, oau
 
     async check (ctx): Promise<CheckResult> {
       const { owner, repo, branch } = ctx.config
-      // Lower-case names: provider-http sets its own `accept`, and ours must replace it.
-      const headers = {
-        authorization: `Bearer ${ctx.credentials.token}`,
-        accept: GITHUB_ACCEPT,
-        'x-github-api-version': GITHUB_API_VERSION
-      }
+      const headers = { authorization: `Bearer ${ctx.credentials.token}`, ...GITHUB_HEADERS }
       const get = (path: string) => ctx.http.getJson(`${apiUrl}${path}`, { headers, signal: ctx.signal })
       const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`
       const [user, repository, head] = await Promise.all([

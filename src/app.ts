@@ -9,6 +9,7 @@ import backendsPlugin from '../plugins/backends.js'
 import credentialsPlugin from '../plugins/credentials.js'
 import authPlugin from '../plugins/auth.js'
 import integrationLinksPlugin from './repositories/integration-links.js'
+import providerHttpPlugin from '../plugins/provider-http.js'
 import aggregatorPlugin from './aggregator/aggregator.js'
 import githubAdapter from '../adapters/github.js'
 import vercelAdapter from '../adapters/vercel.js'
@@ -47,6 +48,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(credentialsPlugin)
   await fastify.register(authPlugin)
   await fastify.register(integrationLinksPlugin)
+  await fastify.register(providerHttpPlugin)
   await fastify.register(aggregatorPlugin, options.now ? { now: options.now } : {})
   // Each adapter registers itself onto the aggregator; the aggregator refuses to start without all four.
   await fastify.register(githubAdapter)

@@ -9,9 +9,10 @@ import { buildApp } from '../src/build-app.js'
 import { loadConfig } from '../plugins/config.js'
 import { signToken, type TokenClaims } from '../src/lib/tokens.js'
 import { createContractChecker } from './contract/contract-checker.js'
-import { deleteKeys, dropSchema } from './support/cleanup.js'
+import { TEST_DATABASE_URL, deleteKeys, dropSchema } from './support/cleanup.js'
 
-export { deleteKeys }
+export { TEST_DATABASE_URL, deleteKeys }
+export { realOnly } from './support/cleanup.js'
 
 /**
  * The one way tests get an app: the real app, over the embedded backends or over real
@@ -21,7 +22,6 @@ export { deleteKeys }
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 export const TEST_CREDENTIALS_KEY = Buffer.alloc(32, 7).toString('base64')
 export const TEST_ORIGIN = 'https://app.example.test'
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 export type BackendName = 'embedded' | 'real'

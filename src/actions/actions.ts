@@ -2,28 +2,28 @@ import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
-import type { Role } from '../schemas/common.js'
 import type { Action } from '../schemas/action.js'
 import { AppError } from '../errors.js'
-import { createProviderHttp } from '../aggregator/provider-http.js'
 import { canonical } from '../aggregator/envelope.js'
-import { permission } from '../aggregator/permissions.js'
+import { CONNECT, RECONNECT, permission } from '../aggregator/permissions.js'
+import { PROVIDER_KEYS } from '../domain/providers.js'
 import { createActionStore } from './action-store.js'
 import { createRunner } from './runner.js'
-import type { ActionExecutor } from './executor.js'
+import type { ActionExecutor, ActionRecordView } from './executor.js'
 
 /** Host workers hold a claimed action this long between progress reports. */
 export const HOST_LEASE_MS = 5 * 60_000
 const HOST_MAX_ATTEMPTS = 3
 
-export interface ActionRequest {
-  projectId: string
-  provider: ProviderKey
-  action: string
-  params: Record<string, unknown>
-  userId: string
-  role: Role
+/** An action as a caller asks for it: the record's fields before it has an id, plus the key. */
+export interface ActionRequest extends Omit<ActionRecordView, 'id'> {
   idempotencyKey: string
+}
+
+/** A request that passed the checks, with what they established; claim and accept take it. */
+export interface PreparedAction extends ActionRequest {
+  mode: ActionExecutor['mode']
+  fingerprint: string
 }
 
 /**
@@ -33,14 +33,13 @@ export interface ActionRequest {
 export function createActions (fastify: FastifyInstance, now: () => number) {
   const store = createActionStore(fastify.db)
   const { aggregator, integrationLinks, backends, log } = fastify
-  const http = createProviderHttp({ maxBodyBytes: fastify.config.status.maxBodyBytes })
 
   const publish = (action: Action) => {
     backends.pubsub.publish(`actions:${action.projectId}`, JSON.stringify({ type: 'action', action }))
       .catch((error: unknown) => log.warn({ err: error, actionId: action.id }, 'could not publish an action change'))
   }
 
-  const connectExecutors = new Map(['github', 'vercel', 'sanity', 'supabase'].map((p) => [p, fastify.oauth.executorsFor(p as ProviderKey)]))
+  const connectExecutors = new Map(PROVIDER_KEYS.map((key) => [key, fastify.oauth.executorsFor(key)]))
   function executor (provider: ProviderKey, action: string): ActionExecutor | undefined {
     return connectExecutors.get(provider)?.find((e) => e.id === action) ??
       aggregator.adapter(provider)?.executors?.find((e) => e.id === action)
@@ -61,7 +60,7 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
   const runner = createRunner({
     store,
     log,
-    http,
+    http: fastify.providerHttp,
     now,
     executor,
     publish,
@@ -81,8 +80,7 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
   /** The same answer the status gives in actions[].can, or the error that refuses the request. */
   function authorize ({ provider, action, params, role }: Pick<ActionRequest, 'provider' | 'action' | 'params' | 'role'>) {
     const adapter = aggregator.adapter(provider)!
-    const definition = [...adapter.actions, { id: 'connect', capability: 'connect' as const }, { id: 'reconnect', capability: 'connect' as const }]
-      .find((a) => a.id === action)
+    const definition = [...adapter.actions, CONNECT, RECONNECT].find((a) => a.id === action)
     if (!definition) throw new AppError('UNKNOWN_ACTION', `${adapter.label} has no action "${action}"; see actions[] in the status`)
     const allowed = permission(role, definition.capability)
     if (!allowed.can) throw new AppError('ACTION_FORBIDDEN', allowed.reason)
@@ -104,27 +102,28 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     createHash('sha256').update(canonical({ projectId, provider, action, params })).digest('hex')
 
   return {
-    authorize,
     fingerprintOf,
-    /**
-     * Step one, before the rate limit: checks the request and takes its Idempotency-Key (or finds
-     * the action an earlier request with it created).
-     */
-    async claim (request: ActionRequest) {
-      authorize(request)
-      return store.claimKey(request.projectId, request.userId, request.idempotencyKey, fingerprintOf(request))
+
+    /** Checks the request once (matrix, catalog, params) and notes how it will run. Throws the refusal. */
+    prepare (request: ActionRequest): PreparedAction {
+      return { ...request, mode: authorize(request).mode, fingerprint: fingerprintOf(request) }
     },
 
+    /**
+     * Step one, before the rate limit: takes the Idempotency-Key (or finds the action an earlier
+     * request with it created).
+     */
+    claim: (action: PreparedAction) => store.claimKey(action.projectId, action.userId, action.idempotencyKey, action.fingerprint),
+
     /** Gives a claimed key back when the request is refused after all (rate limit, error). */
-    release: (request: ActionRequest) => store.release(request.projectId, request.userId, request.idempotencyKey),
+    release: (action: PreparedAction) => store.release(action.projectId, action.userId, action.idempotencyKey),
 
     /** Step two: stores the action (before the 202 is sent) and wakes a worker. */
-    async accept (request: ActionRequest) {
-      const run = authorize(request)
-      const params = sealParams(request.projectId, request.provider, request.params)
-      const action = await store.create({ ...request, params, mode: run.mode, fingerprint: fingerprintOf(request) })
+    async accept (prepared: PreparedAction) {
+      const params = sealParams(prepared.projectId, prepared.provider, prepared.params)
+      const action = await store.create({ ...prepared, params })
       publish(action)
-      if (run.mode === 'inline') runner.nudge()
+      if (prepared.mode === 'inline') runner.nudge()
       return action
     },
 
@@ -164,10 +163,7 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     },
 
     start: runner.start,
-    async close () {
-      await runner.close()
-      await http.close()
-    }
+    close: runner.close
   }
 }
 
@@ -182,4 +178,4 @@ export default fp<{ now?: () => number }>(async function actionsPlugin (fastify,
   fastify.decorate('actions', actions)
   fastify.addHook('onReady', async () => { actions.start() })
   fastify.addHook('onClose', async () => { await actions.close() })
-}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'integration-links', 'oauth'], fastify: '5.x' })
+}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'integration-links', 'oauth', 'provider-http'], fastify: '5.x' })

@@ -6,7 +6,6 @@ import type { Role } from '../schemas/common.js'
 import type { StatusEnvelope } from '../schemas/integration-status.js'
 import { PROVIDER_KEYS } from '../domain/providers.js'
 import type { AdapterDefinition } from './adapter.js'
-import { createProviderHttp } from './provider-http.js'
 import { createResilience } from './resilience.js'
 import { createStatusStore } from './status-store.js'
 import { createLinksView, type LinkView } from './links-view.js'
@@ -43,7 +42,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
   const { config, db, backends, integrationLinks, metrics, log } = fastify
   const settings = config.status
   const adapters = new Map<ProviderKey, AdapterDefinition<any>>()
-  const http = createProviderHttp({ maxBodyBytes: settings.maxBodyBytes })
+  const http = fastify.providerHttp
   const store = createStatusStore(backends.cache, db, () => backends.connected())
   const linksView = createLinksView(db)
   const resilience = createResilience({
@@ -204,11 +203,8 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       onRefreshed(projectId, targets.map((link) => link.provider))
     },
 
-    /** Waits for background refreshes; adapters release their own resources in their plugins. */
-    async close () {
-      await refresher.close()
-      await http.close()
-    },
+    /** Waits for background refreshes; adapters and the HTTP client are closed by their plugins. */
+    close: () => refresher.close(),
 
     breakerState: resilience.state
   }
@@ -257,4 +253,4 @@ export default fp<AggregatorPluginOptions>(async function aggregatorPlugin (fast
     await unsubscribe?.().catch(() => {})
     await aggregator.close()
   })
-}, { name: 'aggregator', dependencies: ['config', 'db', 'backends', 'integration-links', 'metrics'], fastify: '5.x' })
+}, { name: 'aggregator', dependencies: ['config', 'db', 'backends', 'integration-links', 'metrics', 'provider-http'], fastify: '5.x' })

@@ -35,7 +35,10 @@ export function createProviderHttp ({ maxBodyBytes = 1024 * 1024, connections = 
     bodyTimeout: 15_000
   })
 
-  async function requestJson (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string | URL, { headers = {}, body, signal }: RequestOptions): Promise<ProviderResponse> {
+  async function requestJson (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string | URL, { headers = {}, body, form, signal }: RequestOptions): Promise<ProviderResponse> {
+    const payload = form !== undefined
+      ? { type: 'application/x-www-form-urlencoded', text: form.toString() }
+      : body !== undefined ? { type: 'application/json', text: JSON.stringify(body) } : undefined
     try {
       const response = await request(url, {
         method,
@@ -44,10 +47,10 @@ export function createProviderHttp ({ maxBodyBytes = 1024 * 1024, connections = 
         headers: {
           'user-agent': userAgent,
           accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(payload ? { 'content-type': payload.type } : {}),
           ...headers
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        ...(payload ? { body: payload.text } : {})
       })
       let text: string
       try {
@@ -70,7 +73,7 @@ export function createProviderHttp ({ maxBodyBytes = 1024 * 1024, connections = 
   }
 
   return {
-    getJson: (url: string | URL, options: Omit<RequestOptions, 'body'>) => requestJson('GET', url, options),
+    getJson: (url: string | URL, options: Omit<RequestOptions, 'body' | 'form'>) => requestJson('GET', url, options),
     /** For actions: writes are never retried by this client (the caller decides what is safe). */
     requestJson,
     close: () => agent.close()
@@ -81,6 +84,8 @@ export interface RequestOptions {
   headers?: Record<string, string>
   /** Sent as JSON. */
   body?: unknown
+  /** Sent form-encoded instead (OAuth token endpoints). */
+  form?: URLSearchParams
   signal: AbortSignal
 }
 

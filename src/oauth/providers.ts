@@ -1,7 +1,7 @@
-import { request } from 'undici'
 import type { AppConfig } from '../../plugins/config.js'
 import type { ProviderHttp } from '../aggregator/provider-http.js'
 import { AppError } from '../errors.js'
+import { GITHUB_HEADERS } from '../../adapters/github-api.js'
 
 export type OAuthProvider = 'github' | 'vercel' | 'supabase'
 export const OAUTH_PROVIDERS: readonly OAuthProvider[] = ['github', 'vercel', 'supabase']
@@ -44,11 +44,11 @@ export function createOAuthProviders (config: AppConfig) {
   }
 
   /** Trades the code for a token at the provider's token endpoint; a refusal is 400, never stored. */
-  async function exchange (provider: OAuthProvider, code: string, signal: AbortSignal): Promise<Exchanged> {
+  async function exchange (http: ProviderHttp, provider: OAuthProvider, code: string, signal: AbortSignal): Promise<Exchanged> {
     const { clientId, clientSecret, webUrl } = client(provider)
     const form = new URLSearchParams({ code, redirect_uri: redirectUri(provider) })
     let url: string
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+    const headers: Record<string, string> = {}
     if (provider === 'supabase') {
       url = `${providers.supabaseApiUrl}/v1/oauth/token`
       form.set('grant_type', 'authorization_code')
@@ -58,20 +58,19 @@ export function createOAuthProviders (config: AppConfig) {
       form.set('client_id', clientId)
       form.set('client_secret', clientSecret)
     }
-    let body: Record<string, unknown>
+    let response
     try {
-      const response = await request(url, { method: 'POST', headers, body: form.toString(), signal })
-      body = await response.body.json() as Record<string, unknown>
-      // GitHub answers refusals with 200 and an `error` field; the others with 4xx.
-      if (response.statusCode >= 400 || typeof body.error === 'string' || typeof body.access_token !== 'string') {
-        throw new AppError('OAUTH_CODE_REJECTED', `${provider} refused the code${typeof body.error === 'string' ? ` (${body.error})` : ''}`)
-      }
-    } catch (error) {
-      if (error instanceof AppError) throw error
-      throw new AppError('OAUTH_CODE_REJECTED', `${provider}'s token endpoint could not be reached`, { cause: error })
+      response = await http.requestJson('POST', url, { headers, form, signal })
+    } catch (cause) {
+      throw new AppError('OAUTH_CODE_REJECTED', `${provider}'s token endpoint could not be reached`, { cause })
+    }
+    const body = (response.body ?? {}) as Record<string, unknown>
+    // GitHub answers refusals with 200 and an `error` field; the others with 4xx.
+    if (response.status >= 400 || typeof body.error === 'string' || typeof body.access_token !== 'string') {
+      throw new AppError('OAUTH_CODE_REJECTED', `${provider} refused the code${typeof body.error === 'string' ? ` (${body.error})` : ''}`)
     }
     const scopes = typeof body.scope === 'string' ? body.scope.split(/[,\s]+/).filter(Boolean) : undefined
-    return { token: body.access_token as string, ...(scopes ? { scopes } : {}) }
+    return { token: body.access_token, ...(scopes ? { scopes } : {}) }
   }
 
   /** One authenticated call with the new token; the granted scopes as GitHub reports them. */
@@ -79,7 +78,7 @@ export function createOAuthProviders (config: AppConfig) {
     const auth = { authorization: `Bearer ${token}` }
     let response
     if (provider === 'github') {
-      response = await http.getJson(`${providers.githubApiUrl}/user`, { headers: { ...auth, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }, signal })
+      response = await http.getJson(`${providers.githubApiUrl}/user`, { headers: { ...auth, ...GITHUB_HEADERS }, signal })
     } else if (provider === 'vercel') {
       response = await http.getJson(`${providers.vercelApiUrl}/v2/user`, { headers: auth, signal })
     } else {

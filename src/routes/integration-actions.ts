@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
 import { Action, ActionList, IdempotencyHeaders, PostActionBody } from '../schemas/action.js'
-import type { ActionRequest } from '../actions/actions.js'
+import type { ActionRequest, PreparedAction } from '../actions/actions.js'
 
 /** The plan's limit: 5 actions a minute per user and project, on every instance together. */
 export const ACTIONS_PER_MINUTE = 5
@@ -13,7 +13,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set when the Idempotency-Key names an action already accepted: answered again, not counted. */
     actionReplay?: import('../schemas/action.js').Action
-    actionRequest?: ActionRequest
+    actionRequest?: PreparedAction
     /** This request took a fresh Idempotency-Key (to be given back if it is refused). */
     actionKeyClaimed?: boolean
   }
@@ -75,9 +75,9 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     // Before the rate limit (which @fastify/rate-limit appends as a later preHandler): refusals,
     // replays and in-flight duplicates are decided here, so they never use up the caller's five.
     preHandler: async (request) => {
-      const input = requestOf(request)
-      request.actionRequest = input
-      const claim = await actions.claim(input)
+      const prepared = actions.prepare(requestOf(request))
+      request.actionRequest = prepared
+      const claim = await actions.claim(prepared)
       if (claim.kind === 'replay') request.actionReplay = claim.action
       else request.actionKeyClaimed = true
     },

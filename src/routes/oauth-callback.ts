@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, errorResponses } from '../schemas/common.js'
-import { createProviderHttp } from '../aggregator/provider-http.js'
 import { GITHUB_REQUIRED_SCOPES, OAUTH_PROVIDERS, isOAuthProvider } from '../oauth/providers.js'
 
 const EXCHANGE_TIMEOUT_MS = 10_000
@@ -15,8 +14,7 @@ const EXCHANGE_TIMEOUT_MS = 10_000
  * announced.
  */
 const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const http = createProviderHttp({ maxBodyBytes: 256 * 1024 })
-  fastify.addHook('onClose', async () => { await http.close() })
+  const http = fastify.providerHttp
 
   fastify.get('/api/integrations/oauth/:provider/callback', {
     config: { auth: {} },
@@ -50,7 +48,7 @@ const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const pending = await fastify.oauth.states.consume(state, provider, request.user!.sub)
     if (error || !code) throw new AppError('OAUTH_CODE_REJECTED', `The authorization was not granted${error ? ` (${error})` : ''}`)
     const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS)
-    const { token, scopes } = await fastify.oauth.providers.exchange(provider, code, signal)
+    const { token, scopes } = await fastify.oauth.providers.exchange(http, provider, code, signal)
     let verified
     try {
       verified = await fastify.oauth.providers.verify(http, provider, token, pending.config, signal)

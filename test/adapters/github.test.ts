@@ -1,5 +1,5 @@
 import t from 'tap'
-import { adapterHarness, FIXED_NOW } from './harness.js'
+import { adapterHarness, FIXED_NOW, expectFailure } from './harness.js'
 import { createGithubAdapter, GITHUB_ACCEPT, GITHUB_API_VERSION, type GithubConfig } from '../../adapters/github.js'
 import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
 import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
@@ -115,11 +115,7 @@ for (const c of cases) {
     const result = await h.run(createGithubAdapter({ apiUrl: h.sim.baseUrls.github }), config, { token }, c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs })
 
     if ('failure' in c.expected) {
-      t.type(result, ProviderFailure)
-      const failure = result as ProviderFailure
-      t.equal(failure.code, c.expected.failure)
-      t.equal(failure.retryAfter, c.expected.retryAfter)
-      if (c.expected.status !== undefined) t.equal(failure.status, c.expected.status)
+      expectFailure(t, result, c.expected)
     } else {
       t.strictSame(result, c.expected)
       const shown = result as CheckResult
@@ -246,10 +242,7 @@ t.test('shapes the simulator does not produce', async (t) => {
   for (const c of stubCases) {
     const result = await stubRun(c.overrides)
     if ('failure' in c.expected) {
-      t.type(result, ProviderFailure, c.name)
-      t.equal((result as ProviderFailure).code, c.expected.failure, c.name)
-      t.equal((result as ProviderFailure).retryAfter, c.expected.retryAfter, `${c.name}: retryAfter`)
-      if (c.expected.status !== undefined) t.equal((result as ProviderFailure).status, c.expected.status, c.name)
+      expectFailure(t, result, c.expected, c.name)
     } else {
       t.strictSame(result, c.expected, c.name)
     }

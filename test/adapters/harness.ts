@@ -16,6 +16,15 @@ export interface AdapterHarness {
   run<C> (adapter: AdapterDefinition<C>, config: C, credentials: StoredCredentials, options?: { timeoutMs?: number }): Promise<CheckResult | ProviderFailure>
 }
 
+/** Asserts that a check ended in this ProviderFailure (status only when the case names one). */
+export function expectFailure (t: Test, result: CheckResult | ProviderFailure, expected: { failure: ProviderFailure['code'], retryAfter?: number | undefined, status?: number | undefined }, name = 'the check') {
+  t.type(result, ProviderFailure, name)
+  const failure = result as ProviderFailure
+  t.equal(failure.code, expected.failure, name)
+  t.equal(failure.retryAfter, expected.retryAfter, `${name}: retryAfter`)
+  if (expected.status !== undefined) t.equal(failure.status, expected.status, name)
+}
+
 /** A fixed clock: Wednesday 2026-11-25 14:30 UTC, mid-week and mid-day. */
 export const FIXED_NOW = Date.parse('2026-11-25T14:30:00.000Z')
 

@@ -7,9 +7,8 @@ import { actionHarness, executor } from './actions-harness.js'
 import { createSupabaseExecutors, SUPABASE_DISCONNECT_NOTE } from '../../adapters/supabase-actions.js'
 import { createSupabaseAdapter } from '../../adapters/supabase.js'
 import { createDatabaseProbe } from '../../adapters/supabase-database.js'
-import { realDatabaseProblem } from '../support/cleanup.js'
+import { TEST_DATABASE_URL, realDatabaseProblem, realOnly } from '../support/cleanup.js'
 
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const CLOSED_PORT_URL = 'postgres://closeduser:closedpass@127.0.0.1:1/closeddb'
 const TOKEN = 'sbp_actions_1'
 const link = (databaseUrl?: string) => ({
@@ -70,7 +69,7 @@ async function fakePostgres (t: Test, mode: 'bad_password' | 'silent') {
 
 /** Outside CI a missing local PostgreSQL skips the real-database tests rather than failing them. */
 const DB_PROBLEM = await realDatabaseProblem(TEST_DATABASE_URL)
-const SKIP_DB = DB_PROBLEM !== null && process.env.CI !== 'true' ? DB_PROBLEM : false
+const SKIP_DB = realOnly(DB_PROBLEM)
 
 t.test('one executor per catalog action', async (t) => {
   const adapter = createSupabaseAdapter({ apiUrl: 'http://127.0.0.1:9/supabase' })

@@ -11,9 +11,8 @@ import {
 import { createDatabaseProbe } from '../../adapters/supabase-database.js'
 import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
 import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
-import { realDatabaseProblem } from '../support/cleanup.js'
+import { TEST_DATABASE_URL, realDatabaseProblem, realOnly } from '../support/cleanup.js'
 
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const REF = 'qzrefabc'
 const CONFIG: SupabaseLinkConfig = { projectRef: REF }
 const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/x'
@@ -171,7 +170,7 @@ t.test('database latency probe', async (t) => {
     h.run(adapter, { projectRef: REF, databaseUrl: databaseUrl.replace(/:[^:@/]*@/, ':***@') }, { token, databaseUrl }, options)
 
   const problem = await realDatabaseProblem(TEST_DATABASE_URL)
-  t.test('the real local PostgreSQL', { skip: problem !== null && process.env.CI !== 'true' ? problem : false }, async (t) => {
+  t.test('the real local PostgreSQL', { skip: realOnly(problem) }, async (t) => {
     h.sim.setScenario('supabase', 'sbp_db_ok', 'healthy')
     const outcome = await check('sbp_db_ok', TEST_DATABASE_URL)
     t.match(outcome, { status: 'connected', summary: /^Database healthy · \d+ms avg$/ })

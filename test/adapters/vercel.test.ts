@@ -1,5 +1,5 @@
 import t from 'tap'
-import { adapterHarness, FIXED_NOW } from './harness.js'
+import { adapterHarness, FIXED_NOW, expectFailure } from './harness.js'
 import { createVercelAdapter, VERCEL_DEPLOYMENTS_PATH, type VercelConfig } from '../../adapters/vercel.js'
 import { ProviderFailure, type CheckEnvironment, type CheckResult } from '../../src/aggregator/adapter.js'
 import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
@@ -142,11 +142,7 @@ for (const c of cases) {
     const result = await h.run(createVercelAdapter({ apiUrl: h.sim.baseUrls.vercel }), config, { token }, c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs })
 
     if ('failure' in c.expected) {
-      t.type(result, ProviderFailure)
-      const failure = result as ProviderFailure
-      t.equal(failure.code, c.expected.failure)
-      t.equal(failure.retryAfter, c.expected.retryAfter)
-      if (c.expected.status !== undefined) t.equal(failure.status, c.expected.status)
+      expectFailure(t, result, c.expected)
     } else {
       const split = withoutUrls(result as CheckResult)
       t.strictSame(split.result, c.expected)
@@ -272,9 +268,7 @@ t.test('shapes the simulator does not produce', async (t) => {
   for (const c of stubCases) {
     const { result } = await stubRun(c.answer)
     if ('failure' in c.expected) {
-      t.type(result, ProviderFailure, c.name)
-      t.equal((result as ProviderFailure).code, c.expected.failure, c.name)
-      t.equal((result as ProviderFailure).retryAfter, c.expected.retryAfter, `${c.name}: retryAfter`)
+      expectFailure(t, result, { failure: c.expected.failure, retryAfter: c.expected.retryAfter }, c.name)
     } else {
       t.strictSame(result, c.expected, c.name)
     }

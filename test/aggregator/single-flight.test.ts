@@ -1,5 +1,5 @@
 import t from 'tap'
-import { eachBackend, REAL_BACKENDS_PROBLEM } from '../helper.js'
+import { eachBackend, REAL_BACKENDS_PROBLEM, realOnly } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
 import { startSimulator } from '../simulator/simulator.js'
 import { PROVIDER_KEYS } from '../../src/domain/providers.js'
@@ -24,7 +24,7 @@ eachBackend(t, '50 concurrent requests for a cold project call each provider onc
   t.equal(s.sim.callCount({ provider: 'supabase', path: /\/health$/ }), 1)
 })
 
-t.test('two instances sharing PostgreSQL and Redis call each provider once', { skip: REAL_BACKENDS_PROBLEM && process.env.CI !== 'true' ? REAL_BACKENDS_PROBLEM : false }, async (t) => {
+t.test('two instances sharing PostgreSQL and Redis call each provider once', { skip: realOnly(REAL_BACKENDS_PROBLEM) }, async (t) => {
   const sim = await startSimulator()
   t.teardown(() => sim.close())
   const a = await statusApp(t, { backend: 'real', sim })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { connectDatabase } from '../../src/db/connect.js'
 import { migrate } from '../../src/db/migrator.js'
-import { REAL_BACKENDS_PROBLEM, TEST_DATABASE_URL, eachBackend, freshPglite } from '../helper.js'
+import { REAL_BACKENDS_PROBLEM, TEST_DATABASE_URL, eachBackend, freshPglite, realOnly } from '../helper.js'
 
 async function open (t: Parameters<Parameters<typeof eachBackend>[2]>[0], backend: 'embedded' | 'real', schema: string) {
   const handle = await connectDatabase({
@@ -63,7 +63,7 @@ eachBackend(t, 'a failing migration rolls back and is not recorded', async (t, b
   t.equal(half.rows[0]!.n, 0, 'the half-applied table was rolled back')
 })
 
-t.test('two migrators started together on real PostgreSQL both succeed, each migration applied once', { skip: REAL_BACKENDS_PROBLEM !== null && process.env.CI !== 'true' ? `real PostgreSQL unreachable: ${REAL_BACKENDS_PROBLEM}` : false }, async (t) => {
+t.test('two migrators started together on real PostgreSQL both succeed, each migration applied once', { skip: realOnly(REAL_BACKENDS_PROBLEM) }, async (t) => {
   const schema = schemaName()
   // Two pools: two sessions racing for the advisory lock, as two instances starting at once would.
   const a = await open(t, 'real', schema)

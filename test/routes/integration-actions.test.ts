@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { eachBackend, REAL_BACKENDS_PROBLEM } from '../helper.js'
+import { eachBackend, REAL_BACKENDS_PROBLEM, realOnly } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
 import { post, settled } from '../support/actions.js'
 import type { Action } from '../../src/schemas/action.js'
@@ -156,7 +156,7 @@ eachBackend(t, 'rate limit: 5 actions a minute per user and project; replays are
   t.equal((await post(s, { ...sync, projectId: 'p_rate_other' }, {})).statusCode, 202, 'another project has its own five')
 })
 
-t.test('the limit holds across two instances sharing Redis', { skip: process.env.CI !== 'true' && REAL_BACKENDS_PROBLEM ? REAL_BACKENDS_PROBLEM : false }, async (t) => {
+t.test('the limit holds across two instances sharing Redis', { skip: realOnly(REAL_BACKENDS_PROBLEM) }, async (t) => {
   const a = await statusApp(t, { backend: 'real' })
   const b = await statusApp(t, { backend: 'real', sim: a.sim, env: { DATABASE_SCHEMA: a.schema!, REDIS_PREFIX: a.redisPrefix! } })
   await a.link('p_shared_rate', 'github')

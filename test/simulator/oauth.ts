@@ -381,7 +381,7 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
   }
 
   function record (provider: OAuthProvider, method: string, path: string, url: URL, headers: IncomingHttpHeaders,
-    rawBody: string, parsed: ReturnType<typeof parseParams>): SimulatorCall {
+    rawBody: string, parsed: ReturnType<typeof parseParams>): Omit<SimulatorCall, 'delayMs'> {
     const { authorization: _, ...rest } = headers
     const query = redact(url.searchParams)
     const secretInQuery = [...url.searchParams.keys()].some((k) => SECRET_FIELDS.includes(k))
@@ -406,7 +406,7 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
      * The answer to an OAuth request with its call-log entry, or undefined when the request is
      * not for this module (it then goes to the provider mounts as usual).
      */
-    handle (method: string, url: URL, headers: IncomingHttpHeaders, rawBody: string): { call: SimulatorCall, reply: Answer } | undefined {
+    handle (method: string, url: URL, headers: IncomingHttpHeaders, rawBody: string): { call: Omit<SimulatorCall, 'delayMs'>, reply: Answer } | undefined {
       const segments = url.pathname.split('/').filter(Boolean)
       const prefix = segments[0] ?? ''
       const path = '/' + segments.slice(1).join('/')

@@ -30,6 +30,8 @@ export interface SimulatorCall {
   body?: unknown
   scenario: ScenarioName | 'unregistered'
   at: number
+  /** How long the simulator held the answer back (slow, latencyMs, setDelay): tests read it, not a clock. */
+  delayMs: number
 }
 
 export interface CallFilter {
@@ -174,7 +176,7 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
     // OAuth endpoints (oauth.ts) come first: the web hosts, and their paths under the API mounts.
     const authFlow = oauth.handle(req.method ?? 'GET', url, req.headers, rawBody)
     if (authFlow) {
-      calls.push(authFlow.call)
+      calls.push({ ...authFlow.call, delayMs: globalDelay })
       const { status, headers, text } = authFlow.reply
       later(globalDelay, () => { if (!closed && !res.destroyed) res.writeHead(status, headers).end(text) })
       return
@@ -190,6 +192,8 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
     const entry = token === undefined ? undefined : scenarios.get(`${provider}\0${token}`)
     const { authorization: _, ...headers } = req.headers
     const body = parseBody(rawBody)
+    const options = entry?.options ?? {}
+    const delayMs = globalDelay + (options.latencyMs ?? 0) + (entry?.scenario === 'slow' ? options.delayMs ?? 100 : 0)
     calls.push({
       provider,
       method: req.method ?? 'GET',
@@ -200,7 +204,8 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       tokenFingerprint: token === undefined ? null : fingerprint(token),
       ...(body === undefined ? {} : { body }),
       scenario: entry?.scenario ?? 'unregistered',
-      at: now()
+      at: now(),
+      delayMs
     })
     const ctx: RequestContext = {
       method: req.method ?? 'GET',
@@ -217,8 +222,7 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
     }
     open.add(res)
     res.on('close', () => open.delete(res))
-    const slow = ctx.scenario === 'slow' ? ctx.options.delayMs ?? 100 : 0
-    later(globalDelay + (ctx.options.latencyMs ?? 0) + slow, () => {
+    later(delayMs, () => {
       // Timestamps follow the clock at answer time, as a real provider's would.
       ctx.now = now()
       send(res, ctx, mount.module)

@@ -1,6 +1,14 @@
 import pg from 'pg'
 import { Redis } from 'ioredis'
 
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/**
+ * The skip option of a test that needs real PostgreSQL/Redis: skipped loudly outside CI when they
+ * are unreachable; with CI=true never skipped, so CI cannot pass by testing less.
+ */
+export const realOnly = (problem: string | null) => (problem !== null && process.env.CI !== 'true' ? problem : false)
+
 /** null when PostgreSQL at the URL answers, else why not (tests that need only PostgreSQL skip on it). */
 export async function realDatabaseProblem (databaseUrl: string) {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 })
