@@ -75,6 +75,16 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
       maxBodyBytes: env.PROVIDER_MAX_BODY_BYTES,
       breakerFailures: env.BREAKER_FAILURES,
       breakerHalfOpenMs: env.BREAKER_HALF_OPEN_MS
+    },
+    events: {
+      heartbeatMs: env.SSE_HEARTBEAT_MS,
+      retryMs: env.SSE_RETRY_MS,
+      replayMax: env.SSE_REPLAY_MAX,
+      maxBufferBytes: env.SSE_MAX_BUFFER_BYTES,
+      retentionMs: env.EVENTS_RETENTION_HOURS * 3_600_000,
+      refreshTickMs: env.EVENTS_REFRESH_TICK_MS,
+      pollMs: env.EVENTS_POLL_MS,
+      statusMinIntervalMs: env.STATUS_EVENT_MIN_INTERVAL_MS
     }
   }
 }

@@ -17,6 +17,7 @@ import sanityAdapter from '../adapters/sanity.js'
 import supabaseAdapter from '../adapters/supabase.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
 import actionsPlugin from './actions/actions.js'
+import eventsPlugin from './events/events.js'
 import oauthPlugin from './oauth/oauth.js'
 import healthRoutes from './routes/health.js'
 import authSessionRoutes from './routes/auth-session.js'
@@ -26,6 +27,7 @@ import integrationActionsRoutes from './routes/integration-actions.js'
 import hostActionsRoutes from './routes/host-actions.js'
 import oauthCallbackRoutes from './routes/oauth-callback.js'
 import webhookRoutes from './routes/webhooks.js'
+import integrationEventsRoutes from './routes/integration-events.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
@@ -55,6 +57,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(vercelAdapter)
   await fastify.register(sanityAdapter)
   await fastify.register(supabaseAdapter)
+  await fastify.register(eventsPlugin)
   await fastify.register(oauthPlugin, options.now ? { now: options.now } : {})
   await fastify.register(actionsPlugin, options.now ? { now: options.now } : {})
   await fastify.register(rateLimitPlugin)
@@ -67,4 +70,5 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(hostActionsRoutes)
   await fastify.register(oauthCallbackRoutes)
   await fastify.register(webhookRoutes)
+  await fastify.register(integrationEventsRoutes)
 }

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { ActionRow, Database, ProviderKey } from '../db/database.js'
+import type { EventLog, LoggedEvent } from '../events/event-log.js'
 import type { Role } from '../schemas/common.js'
 import type { Action } from '../schemas/action.js'
 import { AppError } from '../errors.js'
@@ -49,12 +50,48 @@ function shownParams (params: unknown) {
   return shown
 }
 
+/** Project rows are locked for event ids in one order, so two multi-row changes cannot deadlock. */
+const byProject = (rows: ActionRow[]) => [...rows].sort((a, b) => a.project_id.localeCompare(b.project_id, 'en'))
+
+export interface ActionEvents {
+  log: EventLog
+  /** Tells every instance's streams about an event that has committed. */
+  announce (event: LoggedEvent): void
+}
+
 /**
  * The actions table and its idempotency keys. PostgreSQL decides every race: the key's primary
  * key between concurrent requests, `FOR UPDATE SKIP LOCKED` between workers, the lease columns
- * between a live worker and a dead one.
+ * between a live worker and a dead one. Every state change is written with its transition and
+ * its event in one transaction, so the event stream can never miss or invent one.
  */
-export function createActionStore (db: Kysely<Database>) {
+export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
+  /** Records a changed row's transition and event; returns the event to announce after commit. */
+  async function record (trx: Transaction<Database>, row: ActionRow, progress?: Record<string, unknown>) {
+    await trx.insertInto('integration_action_transitions')
+      .values({ action_id: row.id, status: row.status, ...(progress ? { progress: JSON.stringify(progress) } : {}) })
+      .execute()
+    return events.log.appendAction(trx, toAction(row))
+  }
+
+  /** Runs a change, then announces the events it committed. */
+  async function change<T> (work: (trx: Transaction<Database>, emitted: LoggedEvent[]) => Promise<T>): Promise<T> {
+    const emitted: LoggedEvent[] = []
+    const result = await db.transaction().execute((trx) => work(trx, emitted))
+    for (const event of emitted) events.announce(event)
+    return result
+  }
+
+  /** One row's change: the update, its transition and its event, or nothing when no row matched. */
+  async function changeOne (update: (trx: Transaction<Database>) => Promise<ActionRow | undefined>, progress?: Record<string, unknown>) {
+    const row = await change(async (trx, emitted) => {
+      const updated = await update(trx)
+      if (updated) emitted.push(await record(trx, updated, progress))
+      return updated
+    })
+    return row ? toAction(row) : undefined
+  }
+
   async function keyRow (projectId: string, userId: string, key: string) {
     return db.selectFrom('action_idempotency_keys').selectAll()
       .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
@@ -103,7 +140,7 @@ export function createActionStore (db: Kysely<Database>) {
     /** Stores the action for a claimed key, with its first transition, in one transaction. */
     async create (input: NewAction): Promise<Action> {
       const { projectId, userId, idempotencyKey: key, fingerprint } = input
-      const row = await db.transaction().execute(async (trx) => {
+      const row = await change(async (trx, emitted) => {
         await trx.insertInto('projects').values({ id: projectId, team_id: null }).onConflict((oc) => oc.column('id').doNothing()).execute()
         const inserted = await trx.insertInto('integration_actions').values({
           project_id: projectId,
@@ -117,7 +154,7 @@ export function createActionStore (db: Kysely<Database>) {
           request_fingerprint: fingerprint,
           updated_at: new Date()
         }).returningAll().executeTakeFirstOrThrow()
-        await trx.insertInto('integration_action_transitions').values({ action_id: inserted.id, status: 'pending' }).execute()
+        emitted.push(await record(trx, inserted))
         await trx.updateTable('action_idempotency_keys').set({ action_id: inserted.id })
           .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
           .execute()
@@ -150,7 +187,8 @@ export function createActionStore (db: Kysely<Database>) {
      * worker's lease ran out (it died). SKIP LOCKED: two instances never take the same row.
      */
     async claim (mode: 'inline' | 'host', worker: string, limit: number, leaseMs: number) {
-      const { rows } = await sql<ActionRow>`
+      return change(async (trx, emitted) => {
+        const { rows } = await sql<ActionRow>`
         UPDATE integration_actions SET
           status = 'running', attempts = attempts + 1, claimed_by = ${worker},
           lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
@@ -161,21 +199,18 @@ export function createActionStore (db: Kysely<Database>) {
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
         )
-        RETURNING *`.execute(db)
-      for (const row of rows) {
-        await db.insertInto('integration_action_transitions').values({ action_id: row.id, status: 'running' }).execute()
-      }
-      return rows
+        RETURNING *`.execute(trx)
+        for (const row of byProject(rows)) emitted.push(await record(trx, row))
+        return rows
+      })
     },
 
     /** Progress from the worker that holds the action; extends its lease. false if it does not hold it. */
     async progress (id: string, worker: string, progress: Record<string, unknown>, leaseMs: number) {
-      const row = await db.updateTable('integration_actions')
+      return changeOne((trx) => trx.updateTable('integration_actions')
         .set({ progress: JSON.stringify(progress), updated_at: new Date(), lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
         .where('id', '=', id).where('status', '=', 'running').where('claimed_by', '=', worker)
-        .returningAll().executeTakeFirst()
-      if (row) await db.insertInto('integration_action_transitions').values({ action_id: id, status: 'running', progress: JSON.stringify(progress) }).execute()
-      return row ? toAction(row) : undefined
+        .returningAll().executeTakeFirst(), progress)
     },
 
     /** Keeps a running action's lease alive without recording anything. */
@@ -188,34 +223,37 @@ export function createActionStore (db: Kysely<Database>) {
 
     /** Ends the action; only its current holder may (a worker whose lease ran out may not). */
     async complete (id: string, worker: string | null, outcome: { status: 'succeeded', result: Record<string, unknown> } | { status: 'failed', error: { code: string, message: string } }) {
-      let query = db.updateTable('integration_actions')
-        .set({
-          status: outcome.status,
-          ...(outcome.status === 'succeeded' ? { result: JSON.stringify(outcome.result) } : { error: JSON.stringify(outcome.error) }),
-          updated_at: new Date(),
-          completed_at: new Date(),
-          lease_until: null
-        })
-        .where('id', '=', id).where('status', 'in', ['pending', 'running'])
-      if (worker !== null) query = query.where('claimed_by', '=', worker)
-      const row = await query.returningAll().executeTakeFirst()
-      if (row) await db.insertInto('integration_action_transitions').values({ action_id: id, status: outcome.status }).execute()
-      return row ? toAction(row) : undefined
+      return changeOne((trx) => {
+        let query = trx.updateTable('integration_actions')
+          .set({
+            status: outcome.status,
+            ...(outcome.status === 'succeeded' ? { result: JSON.stringify(outcome.result) } : { error: JSON.stringify(outcome.error) }),
+            updated_at: new Date(),
+            completed_at: new Date(),
+            lease_until: null
+          })
+          .where('id', '=', id).where('status', 'in', ['pending', 'running'])
+        if (worker !== null) query = query.where('claimed_by', '=', worker)
+        return query.returningAll().executeTakeFirst()
+      })
     },
 
     /** Pending actions nobody took in time (e.g. no host worker runs): failed, never pending forever. */
     async expirePending (olderThanMs: number) {
-      const rows = await db.updateTable('integration_actions')
-        .set({
-          status: 'failed',
-          error: JSON.stringify({ code: 'not_claimed', message: 'No worker took this action in time' }),
-          updated_at: new Date(),
-          completed_at: new Date()
-        })
-        .where('status', '=', 'pending')
-        .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
-        .returningAll().execute()
-      for (const row of rows) await db.insertInto('integration_action_transitions').values({ action_id: row.id, status: 'failed' }).execute()
+      const rows = await change(async (trx, emitted) => {
+        const expired = await trx.updateTable('integration_actions')
+          .set({
+            status: 'failed',
+            error: JSON.stringify({ code: 'not_claimed', message: 'No worker took this action in time' }),
+            updated_at: new Date(),
+            completed_at: new Date()
+          })
+          .where('status', '=', 'pending')
+          .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+          .returningAll().execute()
+        for (const row of byProject(expired)) emitted.push(await record(trx, row))
+        return expired
+      })
       return rows.map(toAction)
     },
 

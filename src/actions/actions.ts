@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
-import type { Action } from '../schemas/action.js'
 import { AppError } from '../errors.js'
 import { canonical } from '../aggregator/envelope.js'
 import { CONNECT, RECONNECT, permission } from '../aggregator/permissions.js'
@@ -31,13 +30,9 @@ export interface PreparedAction extends ActionRequest {
  * idempotent accept, the host queue, and this instance's runner. `fastify.actions`.
  */
 export function createActions (fastify: FastifyInstance, now: () => number) {
-  const store = createActionStore(fastify.db)
-  const { aggregator, integrationLinks, backends, log } = fastify
-
-  const publish = (action: Action) => {
-    backends.pubsub.publish(`actions:${action.projectId}`, JSON.stringify({ type: 'action', action }))
-      .catch((error: unknown) => log.warn({ err: error, actionId: action.id }, 'could not publish an action change'))
-  }
+  const { aggregator, integrationLinks, events, log } = fastify
+  // Every change is written with its event; the store announces it to the streams.
+  const store = createActionStore(fastify.db, { log: events.log, announce: events.announce })
 
   const connectExecutors = new Map(PROVIDER_KEYS.map((key) => [key, fastify.oauth.executorsFor(key)]))
   function executor (provider: ProviderKey, action: string): ActionExecutor | undefined {
@@ -63,7 +58,6 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     http: fastify.providerHttp,
     now,
     executor,
-    publish,
     unsealParams,
     async link (projectId, provider) {
       const link = (await integrationLinks.list(projectId)).find((l) => l.key === provider)
@@ -122,7 +116,6 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     async accept (prepared: PreparedAction) {
       const params = sealParams(prepared.projectId, prepared.provider, prepared.params)
       const action = await store.create({ ...prepared, params })
-      publish(action)
       if (prepared.mode === 'inline') runner.nudge()
       return action
     },
@@ -138,26 +131,21 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
         for (const row of rows) {
           // Handed out this many times without an outcome: the host cannot finish it.
           if (row.attempts > HOST_MAX_ATTEMPTS) {
-            const failed = await store.complete(row.id, worker, { status: 'failed', error: { code: 'host_unfinished', message: `The host worker took this action ${HOST_MAX_ATTEMPTS} times without finishing it` } })
-            if (failed) publish(failed)
+            await store.complete(row.id, worker, { status: 'failed', error: { code: 'host_unfinished', message: `The host worker took this action ${HOST_MAX_ATTEMPTS} times without finishing it` } })
             continue
           }
-          const action = { ...store.toAction(row), userId: row.user_id }
-          publish(action)
-          claimed.push(action)
+          claimed.push({ ...store.toAction(row), userId: row.user_id })
         }
         return claimed
       },
       async progress (id: string, worker: string, progress: Record<string, unknown>) {
         const action = await store.progress(id, worker, progress, HOST_LEASE_MS)
         if (!action) throw new AppError('ACTION_NOT_CLAIMED')
-        publish(action)
         return action
       },
       async complete (id: string, worker: string, outcome: Parameters<typeof store.complete>[2]) {
         const action = await store.complete(id, worker, outcome)
         if (!action) throw new AppError('ACTION_NOT_CLAIMED')
-        publish(action)
         return action
       }
     },
@@ -178,4 +166,4 @@ export default fp<{ now?: () => number }>(async function actionsPlugin (fastify,
   fastify.decorate('actions', actions)
   fastify.addHook('onReady', async () => { actions.start() })
   fastify.addHook('onClose', async () => { await actions.close() })
-}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'integration-links', 'oauth', 'provider-http'], fastify: '5.x' })
+}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'events', 'integration-links', 'oauth', 'provider-http'], fastify: '5.x' })

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ActionRow, ProviderKey } from '../db/database.js'
 import type { Role } from '../schemas/common.js'
-import type { Action } from '../schemas/action.js'
 import type { ProviderHttp } from '../aggregator/provider-http.js'
 import { isProviderFailure } from '../aggregator/adapter.js'
 import { ActionFailure, type ActionExecutor, type ExecutionContext } from './executor.js'
@@ -17,8 +16,6 @@ export interface RunnerOptions {
   /** The link of a project's provider, decrypted; null when not linked. */
   link (projectId: string, provider: ProviderKey): Promise<ExecutionContext['link']>
   services (projectId: string, provider: ProviderKey): Pick<ExecutionContext, 'refreshStatus' | 'unlink' | 'storeLink'>
-  /** Every state change, for the project's event stream. */
-  publish (action: Action): void
   /** Params as the executor needs them (sealed secrets opened). */
   unsealParams (projectId: string, provider: ProviderKey, params: Record<string, unknown>): Record<string, unknown>
   pollMs?: number
@@ -40,7 +37,7 @@ const MAX_ATTEMPTS = 3
  * failed with a reason if not (a deploy is never sent twice).
  */
 export function createRunner ({
-  store, log, http, now, executor, link, services, publish, unsealParams,
+  store, log, http, now, executor, link, services, unsealParams,
   pollMs = 250, leaseMs = 30_000, runTimeoutMs = 60_000, pendingExpiryMs = 15 * 60_000
 }: RunnerOptions) {
   const worker = `worker-${randomUUID()}`
@@ -51,14 +48,12 @@ export function createRunner ({
   let sweptAt = -Infinity
 
   async function finish (id: string, outcome: Parameters<ActionStore['complete']>[2]) {
-    const done = await store.complete(id, worker, outcome)
-    if (done) publish(done)
-    return done
+    // The store writes the change and its event together; nothing to publish here.
+    return store.complete(id, worker, outcome)
   }
 
   async function execute (row: ActionRow) {
     const action = toAction(row)
-    publish(action)
     const definition = executor(action.provider, action.action)
     if (!definition?.run) {
       await finish(action.id, { status: 'failed', error: { code: 'not_runnable', message: `${action.provider} ${action.action} cannot run here` } })
@@ -96,8 +91,7 @@ export function createRunner ({
         now: now(),
         progress: async (update) => {
           action.progress = update
-          const stored = await store.progress(action.id, worker, update, leaseMs)
-          if (stored) publish(stored)
+          await store.progress(action.id, worker, update, leaseMs)
         },
         ...services(action.projectId, action.provider)
       }
@@ -118,7 +112,7 @@ export function createRunner ({
       // Real time, not the injectable clock: housekeeping must run even where tests fix the clock.
       if (performance.now() - sweptAt > 60_000) {
         sweptAt = performance.now()
-        for (const expired of await store.expirePending(pendingExpiryMs)) publish(expired)
+        await store.expirePending(pendingExpiryMs)
         await store.pruneKeys()
       }
       const rows = await store.claim('inline', worker, 4, leaseMs)

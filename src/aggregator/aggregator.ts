@@ -34,10 +34,16 @@ const MAX_REMEMBERED_ENVELOPES = 5_000
  * one while a refresh runs, and otherwise waits for the provider no longer than the deadline.
  */
 export function createAggregator (fastify: FastifyInstance, now: () => number) {
-  /** Where "this project's status was just re-checked" goes (the events issue streams it). */
-  const onRefreshed = (projectId: string, providers: ProviderKey[]) => {
-    fastify.backends.pubsub.publish(`status:${projectId}`, JSON.stringify({ projectId, providers, at: new Date(now()).toISOString() }))
-      .catch((error: unknown) => fastify.log.warn({ err: error, projectId }, 'could not announce a status refresh'))
+  /** Told when a project's status may have changed: a check result stored, links changed. */
+  const changeListeners = new Set<(projectId: string) => void>()
+  const changed = (projectId: string) => {
+    for (const listener of changeListeners) {
+      try {
+        listener(projectId)
+      } catch (error) {
+        fastify.log.error({ err: error, projectId }, 'status change listener threw')
+      }
+    }
   }
   const { config, db, backends, integrationLinks, metrics, log } = fastify
   const settings = config.status
@@ -67,7 +73,8 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     now,
     lockTtlMs: settings.providerTimeoutMs + 2_000,
     waitMs: settings.providerTimeoutMs + 1_000,
-    check: checker.check
+    check: checker.check,
+    onStored: (projectId) => changed(projectId)
   })
 
   async function readEntry (projectId: string, provider: ProviderKey) {
@@ -189,6 +196,52 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     /** Drops this instance's copy of a project's links (called for changes on any instance). */
     linksChanged (projectId: string) {
       linksView.forget(projectId)
+      changed(projectId)
+    },
+
+    /** Calls listener with a project id whenever that project's status may have changed here. */
+    onChange (listener: (projectId: string) => void) {
+      changeListeners.add(listener)
+      return () => { changeListeners.delete(listener) }
+    },
+
+    /**
+     * The envelope each role sees now, from the shared cache (never this instance's short copies)
+     * and without starting any check: what the status event publisher compares and stores.
+     */
+    async snapshot (projectId: string, roles: readonly Role[]) {
+      linksView.forget(projectId)
+      const { since, links } = await linksView.get(projectId)
+      const entries = new Map<ProviderKey, ItemSource>()
+      await Promise.all([...links.values()].filter((link) => link.enabled).map(async (link) => {
+        const cached = await store.read(projectId, link.provider, { shared: true }).catch(() => undefined)
+        const entry = cached?.linkVersion === link.version ? cached : await readPersisted(projectId, link)
+        entries.set(link.provider, entry
+          ? { kind: 'checked', entry, servedStale: !(cached?.linkVersion === link.version && now() < entry.freshUntil) }
+          : { kind: 'pending', at: now() })
+      }))
+      const at = now()
+      const result: Partial<Record<Role, StatusEnvelope>> = {}
+      for (const role of roles) {
+        const items = PROVIDER_KEYS.map((key) => {
+          const link = links.get(key)
+          const source: ItemSource = !link
+            ? { kind: 'not_linked', at: since }
+            : !link.enabled
+                ? { kind: 'disabled', at: link.updatedAt }
+                : link.hiddenFromRoles.includes(role) ? { kind: 'hidden', at: link.updatedAt } : entries.get(key)!
+          return buildItem(adapters.get(key)!, source, role, at)
+        })
+        result[role] = buildEnvelope(projectId, items, PROVIDER_KEYS)
+      }
+      return result
+    },
+
+    /** Starts a check of every linked integration whose status is no longer fresh (others are skipped). */
+    async refreshDue (projectId: string) {
+      const { links } = await linksView.get(projectId)
+      const targets = [...links.values()].filter((link) => link.enabled)
+      await Promise.all(targets.map((link) => refresher.refresh(projectId, link, undefined).catch(() => undefined)))
     },
 
     /**
@@ -200,7 +253,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       const { links } = await linksView.get(projectId)
       const targets = [...links.values()].filter((link) => link.enabled && (provider === undefined || link.provider === provider))
       await Promise.all(targets.map((link) => refresher.refresh(projectId, link, userId, { force: true }).catch(() => undefined)))
-      onRefreshed(projectId, targets.map((link) => link.provider))
+      changed(projectId)
     },
 
     /** Waits for background refreshes; adapters and the HTTP client are closed by their plugins. */

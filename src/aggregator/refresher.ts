@@ -15,6 +15,8 @@ export interface RefresherOptions {
   /** How long an instance that lost the race waits for the winner's result. */
   waitMs: number
   check (projectId: string, link: LinkView, previous: StatusEntry | undefined, userId: string | undefined): Promise<StatusEntry>
+  /** A new check result was stored for every instance to read. */
+  onStored? (projectId: string, provider: LinkView['provider']): void
 }
 
 const POLL_MS = 25
@@ -24,7 +26,7 @@ const POLL_MS = 25
  * (a shared promise), and across instances (a lease in the lock backend). An instance that does
  * not get the lease waits for the holder's result in the cache instead of calling the provider.
  */
-export function createRefresher ({ store, locks, locksConnected, log, now, lockTtlMs, waitMs, check }: RefresherOptions) {
+export function createRefresher ({ store, locks, locksConnected, log, now, lockTtlMs, waitMs, check, onStored }: RefresherOptions) {
   const inflight = new Map<string, Promise<StatusEntry>>()
   const startedAt = new Map<string, number>()
   let closed = false
@@ -56,7 +58,9 @@ export function createRefresher ({ store, locks, locksConnected, log, now, lockT
       const entry = await check(projectId, link, current, userId)
       if (closed) return entry
       try {
-        return await store.write(projectId, provider, entry, previous)
+        const stored = await store.write(projectId, provider, entry, previous)
+        onStored?.(projectId, provider)
+        return stored
       } catch (error) {
         log.warn({ err: error, projectId, provider }, 'could not store status')
         return entry

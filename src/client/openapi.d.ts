@@ -737,6 +737,8 @@ export interface paths {
                         "cache-control"?: string;
                         /** @description Authorization, Cookie */
                         vary?: string;
+                        /** @description Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot */
+                        "events-position"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1711,6 +1713,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live status and action events of a project (Server-Sent Events)
+         * @description A Server-Sent Events stream of the project's changes. Every event has an `id:`, strictly increasing per project.
+         *
+         *     - `ready` ([ReadyEvent](#/components/schemas/ReadyEvent)): always the first message, with the current position (and `retry:`). Without a resume id it carries `id: <position>`.
+         *     - `status` ([StatusEnvelope](#/components/schemas/StatusEnvelope)): the envelope as this caller's role sees it, sent when that view's `hash` changes.
+         *     - `action` ([Action](#/components/schemas/Action)): every state change and progress report of an action of the project.
+         *     - `reset` ([ResetEvent](#/components/schemas/ResetEvent)): the resume id cannot be replayed (older than the retention, more than the replay cap, or unknown): fetch the status again.
+         *     - `:hb` comments keep the connection alive (SSE_HEARTBEAT_MS).
+         *
+         *     **No race between snapshot and stream:** `GET /api/integrations/status` answers an `Events-Position` header; open the stream with `Last-Event-ID` (or `?lastEventId=`) set to it. A reconnecting `EventSource` sends its last id itself and receives every event after it, then live ones, none twice.
+         *     Compressed (gzip, deflate) when accepted, flushed after every event. When the instance shuts down the stream ends after a `retry:` hint; reconnecting resumes elsewhere with nothing lost.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /**
+                     * @description Project identifier, as the host workspace names it
+                     * @example p_demo
+                     */
+                    projectId: string;
+                    /** @description Resume after this id, for clients that cannot set Last-Event-ID */
+                    lastEventId?: string;
+                };
+                header?: {
+                    /** @description Resume after this id (sent by EventSource on reconnect); wins over ?lastEventId */
+                    "last-event-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The event stream (`text/event-stream`), open until the client leaves or the instance shuts down */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1965,6 +2071,20 @@ export interface components {
             items: components["schemas"]["Action"][];
             /** @description Pass as `before` for the next page */
             nextCursor?: string;
+        };
+        /** @description The first message of every stream */
+        ReadyEvent: {
+            /** @description The project's current event position */
+            position: number;
+            /** @description The id the client resumed after, when it sent one */
+            resumedFrom?: number;
+        };
+        /** @description The requested position cannot be replayed: fetch GET /api/integrations/status again */
+        ResetEvent: {
+            /** @description Stream from here after fetching the status again */
+            position: number;
+            /** @description expired: the id is older than the retention; too_far_behind: more events than one replay holds; unknown_position: an id this project never had */
+            reason: "expired" | "too_far_behind" | "unknown_position";
         };
     };
     responses: never;

@@ -46,7 +46,15 @@ export const EnvSchema = Type.Object({
   VERCEL_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Vercel webhook secret (or the integration\'s client secret)' })),
   SANITY_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Secret of the Sanity GROQ webhook' })),
   HOST_WORKER_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'Bearer secret of the host workspace\'s action worker; unset = the host queue endpoints refuse everyone' })),
-  BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' })
+  BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' }),
+  SSE_HEARTBEAT_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: 15_000, description: 'Interval of the `:hb` comment on every open event stream' }),
+  SSE_RETRY_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: 3_000, description: 'The `retry:` hint sent to event-stream clients' }),
+  SSE_REPLAY_MAX: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000, description: 'Most events replayed on resume; a client further behind gets `reset`' }),
+  SSE_MAX_BUFFER_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 256 * 1024, description: 'Unsent bytes a slow event-stream client may hold before it is disconnected' }),
+  EVENTS_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24, description: 'How long events are kept for resume; older ones are pruned' }),
+  EVENTS_REFRESH_TICK_MS: Type.Integer({ minimum: 20, maximum: 300_000, default: 5_000, description: 'How often the instance leading a watched project looks for stale integrations and status changes' }),
+  EVENTS_POLL_MS: Type.Integer({ minimum: 20, maximum: 300_000, default: 5_000, description: 'How often an instance with open streams reads the event log, in case a pub/sub announcement was lost' }),
+  STATUS_EVENT_MIN_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 1_000, description: 'Flap damping: at most one status event per project per this interval; changes within it coalesce into the latest' })
 })
 
 export type Env = Static<typeof EnvSchema>

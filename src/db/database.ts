@@ -14,6 +14,18 @@ export interface ProjectsTable {
   id: string
   team_id: string | null
   created_at: Generated<Date>
+  /** The last event id allocated for this project (see sql/004_event_log.sql). */
+  event_seq: ColumnType<string, string | number | undefined, string | number>
+  status_hashes: ColumnType<Record<string, string>, string | undefined, string>
+}
+
+export interface IntegrationEventsTable {
+  project_id: string
+  /** bigint: pg hands back a string. */
+  seq: ColumnType<string, string | number, never>
+  type: 'status' | 'action'
+  payload: Json<unknown>
+  created_at: Generated<Date>
 }
 
 export interface ProjectIntegrationsTable {
@@ -106,6 +118,7 @@ export interface Database {
   integration_action_transitions: IntegrationActionTransitionsTable
   oauth_states: OAuthStatesTable
   webhook_deliveries: WebhookDeliveriesTable
+  integration_events: IntegrationEventsTable
   schema_migrations: SchemaMigrationsTable
 }
 

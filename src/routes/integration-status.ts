@@ -37,7 +37,8 @@ const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           headers: {
             etag: Type.String({ description: 'W/"<hash>"' }),
             'cache-control': Type.String({ description: 'private, no-cache' }),
-            vary: Type.String({ description: 'Authorization, Cookie' })
+            vary: Type.String({ description: 'Authorization, Cookie' }),
+            'events-position': Type.String({ description: 'Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot' })
           }
         },
         304: Type.Null({ description: 'Not modified: the If-None-Match tag still matches; no body' }),
@@ -49,6 +50,9 @@ const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const user = request.user!
     // authorizeProject has already checked that the caller holds a role on this project.
     const role = user.roles[projectId]!
+    // Read before the snapshot is built: the snapshot then reflects every event up to it.
+    const position = await fastify.events.snapshotPosition(projectId)
+    if (position !== undefined) reply.header('events-position', String(position))
     const envelope = await fastify.aggregator.status(projectId, { userId: user.sub, role }, request.log)
     const etag = `W/"${envelope.hash}"`
     // Per caller: a shared cache must not hand one user's view to another.

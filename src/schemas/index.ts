@@ -6,6 +6,7 @@ import {
   PutIntegrationLinkBody, SanityLinkConfig, SupabaseLinkConfig, VercelLinkConfig
 } from './integration-link.js'
 import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
+import { ReadyEvent, ResetEvent } from './events.js'
 import {
   IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, StatusEnvelope, StatusValue
 } from './integration-status.js'
@@ -16,5 +17,5 @@ export const SHARED_SCHEMAS = [
   GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
   PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
   StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
-  ActionStatus, Action, PostActionBody, ActionList
+  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent
 ]

@@ -225,12 +225,9 @@ eachBackend(t, 'restart recovery: an action left running by a dead worker', asyn
   t.equal(s.sim.callCount({ provider: 'vercel', method: 'POST' }), 0, 'nothing was deployed')
 })
 
-eachBackend(t, 'reading actions back, and every change published', async (t, backend) => {
+eachBackend(t, 'reading actions back, and every change written to the event log', async (t, backend) => {
   const s = await statusApp(t, { backend })
   await s.link('p_read', 'github')
-  const published: Array<{ type: string, action: Action }> = []
-  const unsubscribe = await s.app.backends.pubsub.subscribe('actions:p_read', (message) => published.push(JSON.parse(message)))
-  t.teardown(unsubscribe)
   const ids: string[] = []
   for (const sub of ['u_a', 'u_b', 'u_c']) {
     const response = await post(s, { projectId: 'p_read', provider: 'github', action: 'sync' }, { sub })
@@ -251,8 +248,10 @@ eachBackend(t, 'reading actions back, and every change published', async (t, bac
   t.equal(foreign.statusCode, 404, 'no role on its project: as if it did not exist')
   t.equal(foreign.json().code, 'ACTION_NOT_FOUND')
 
-  const seen = published.filter((m) => m.action.id === ids[0]).map((m) => m.action.status)
-  t.same(seen, ['pending', 'running', 'succeeded'], 'pending, running and the outcome were published')
+  const logged = await s.app.events.log.after('p_read', 0, 100)
+  const seen = logged.filter((e) => e.type === 'action' && e.payload.id === ids[0]).map((e) => (e.payload as Action).status)
+  t.same(seen, ['pending', 'running', 'succeeded'], 'pending, running and the outcome were logged')
+  t.same(logged.map((e) => e.seq), logged.map((_e, i) => i + 1), 'ids are gapless from 1')
 })
 
 t.test('Redis down: actions answer 503 with Retry-After (the limit is never skipped), and no key is kept', async (t) => {

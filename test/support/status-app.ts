@@ -21,11 +21,12 @@ export interface StatusApp extends TestApp {
 let tokens = 0
 
 /** The real app pointed at the provider simulator over loopback HTTP. */
-export async function statusApp (t: Test, options: { backend?: BackendName, env?: Record<string, string>, now?: () => number, sim?: Simulator } = {}): Promise<StatusApp> {
+export async function statusApp (t: Test, options: { backend?: BackendName, env?: Record<string, string>, now?: () => number, sim?: Simulator, listen?: boolean } = {}): Promise<StatusApp> {
   const sim = options.sim ?? await startSimulator(options.now ? { now: options.now } : {})
   if (!options.sim) t.teardown(() => sim.close())
   const built = await build(t, {
     backend: options.backend ?? 'embedded',
+    ...(options.listen ? { listen: true } : {}),
     ...(options.now ? { now: options.now } : {}),
     env: {
       GITHUB_API_URL: sim.baseUrls.github,
