@@ -21,6 +21,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml ./
 COPY sql ./sql
+# The browser client, web components and demo page, served at /ui/.
+COPY web ./web
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000

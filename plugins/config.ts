@@ -3,9 +3,11 @@ import { Value } from '@sinclair/typebox/value'
 import { EnvSchema, type Env } from '../src/config/env-schema.js'
 import { resolveSecrets } from '../src/config/secrets.js'
 import { ConfigError } from '../src/config/config-error.js'
+import { ProjectId } from '../src/schemas/common.js'
 
 export { ConfigError }
 
+const PROJECT_ID = new RegExp(ProjectId.pattern!)
 const URL_VARIABLES = ['PUBLIC_URL', 'GITHUB_OAUTH_URL', 'VERCEL_OAUTH_URL', 'GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL'] as const
 
 /**
@@ -54,6 +56,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     trustProxy: env.TRUST_PROXY,
     bodyLimit: env.BODY_LIMIT,
     hostWorkerToken: env.HOST_WORKER_TOKEN,
+    devLogin: env.DEV_LOGIN && !production,
     webhookSecrets: { github: env.GITHUB_WEBHOOK_SECRET, vercel: env.VERCEL_WEBHOOK_SECRET, sanity: env.SANITY_WEBHOOK_SECRET },
     publicUrl: trimSlash(env.PUBLIC_URL),
     oauth: {
@@ -85,6 +88,12 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
       refreshTickMs: env.EVENTS_REFRESH_TICK_MS,
       pollMs: env.EVENTS_POLL_MS,
       statusMinIntervalMs: env.STATUS_EVENT_MIN_INTERVAL_MS
+    },
+    rollout: {
+      defaultEnabled: env.ROLLOUT_DEFAULT,
+      teams: idList(env.ROLLOUT_TEAMS),
+      projects: projectIdList(env.ROLLOUT_PROJECTS),
+      percent: env.ROLLOUT_PERCENT
     }
   }
 }
@@ -116,6 +125,19 @@ function parseOrigin (value: string) {
     if (url.origin !== 'null' && (url.protocol === 'http:' || url.protocol === 'https:')) return url.origin
   } catch {}
   throw new ConfigError(`ALLOWED_ORIGINS: "${value}" is not an http(s) origin`)
+}
+
+/** A comma-separated list, trimmed, without empties or repeats. */
+function idList (value: string) {
+  return [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))]
+}
+
+/** ROLLOUT_PROJECTS: an id the API would refuse could never match, so it stops boot instead. */
+function projectIdList (value: string) {
+  const ids = idList(value)
+  const bad = ids.find((id) => !PROJECT_ID.test(id))
+  if (bad !== undefined) throw new ConfigError(`ROLLOUT_PROJECTS: "${bad}" is not a valid project id`)
+  return ids
 }
 
 function trimSlash (url: string) {

@@ -18,6 +18,7 @@ import supabaseAdapter from '../adapters/supabase.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
 import actionsPlugin from './actions/actions.js'
 import eventsPlugin from './events/events.js'
+import rolloutPlugin from './rollout/rollout.js'
 import oauthPlugin from './oauth/oauth.js'
 import healthRoutes from './routes/health.js'
 import authSessionRoutes from './routes/auth-session.js'
@@ -28,6 +29,9 @@ import hostActionsRoutes from './routes/host-actions.js'
 import oauthCallbackRoutes from './routes/oauth-callback.js'
 import webhookRoutes from './routes/webhooks.js'
 import integrationEventsRoutes from './routes/integration-events.js'
+import rolloutRoutes from './routes/rollout.js'
+import webAssetsRoutes from './routes/web-assets.js'
+import devLoginRoutes from './routes/dev-login.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
@@ -58,6 +62,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(sanityAdapter)
   await fastify.register(supabaseAdapter)
   await fastify.register(eventsPlugin)
+  await fastify.register(rolloutPlugin)
   await fastify.register(oauthPlugin, options.now ? { now: options.now } : {})
   await fastify.register(actionsPlugin, options.now ? { now: options.now } : {})
   await fastify.register(rateLimitPlugin)
@@ -71,4 +76,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(oauthCallbackRoutes)
   await fastify.register(webhookRoutes)
   await fastify.register(integrationEventsRoutes)
+  await fastify.register(rolloutRoutes)
+  await fastify.register(webAssetsRoutes)
+  await fastify.register(devLoginRoutes)
 }

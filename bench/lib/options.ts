@@ -44,7 +44,8 @@ export interface BenchOptions {
   only: string[] | undefined
 }
 
-function num (name: string, fallback: number, min = 0) {
+/** A numeric BENCH_* variable, checked. */
+export function num (name: string, fallback: number, min = 0) {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)

@@ -98,7 +98,8 @@ export function repetitionsTable (outcomes: Outcomes) {
   )
 }
 
-function machine () {
+/** What the figures were measured on (CPU, cores, kernel, commit). */
+export function machine () {
   let nproc = String(availableParallelism())
   try { nproc = execFileSync('nproc', { encoding: 'utf8' }).trim() } catch {}
   let commit = 'unknown'

@@ -14,6 +14,7 @@ import { createAggregatorTelemetry } from './telemetry.js'
 import { createRefresher } from './refresher.js'
 import { createChecker } from './checker.js'
 import { LINKS_CHANGED_CHANNEL } from '../repositories/integration-links.js'
+import { keepSubscribed } from '../backends/keep-subscribed.js'
 
 export interface Caller {
   userId: string
@@ -278,32 +279,11 @@ export default fp<AggregatorPluginOptions>(async function aggregatorPlugin (fast
   const aggregator = createAggregator(fastify, now)
   fastify.decorate('aggregator', aggregator)
   fastify.integrationLinks.onChange((projectId) => aggregator.linksChanged(projectId))
-  // Link changes from other instances. Redis being down must not stop boot (readiness reports it):
-  // until the subscription holds, copies of links simply live out their 5 s.
-  let unsubscribe: (() => Promise<void>) | undefined
-  let retry: NodeJS.Timeout | undefined
-  let closing = false
-  const subscribe = () => {
-    fastify.backends.pubsub.subscribe(LINKS_CHANGED_CHANNEL, (projectId) => aggregator.linksChanged(projectId))
-      .then((stop) => {
-        unsubscribe = stop
-        if (closing) stop().catch(() => {})
-      })
-      .catch((error: unknown) => {
-        if (closing) return
-        fastify.log.warn({ err: error }, 'cannot subscribe to link changes yet; retrying in 5 s')
-        retry = setTimeout(subscribe, 5_000).unref()
-      })
-  }
-  subscribe()
+  // Link changes from other instances; until the subscription holds, copies of links live out their 5 s.
+  keepSubscribed(fastify, LINKS_CHANGED_CHANNEL, (projectId) => aggregator.linksChanged(projectId), 'link changes')
   fastify.addHook('onReady', async () => {
     const missing = PROVIDER_KEYS.filter((key) => !aggregator.adapter(key))
     if (missing.length > 0) throw new Error(`no adapter registered for ${missing.join(', ')}`)
   })
-  fastify.addHook('onClose', async () => {
-    closing = true
-    clearTimeout(retry)
-    await unsubscribe?.().catch(() => {})
-    await aggregator.close()
-  })
+  fastify.addHook('onClose', async () => { await aggregator.close() })
 }, { name: 'aggregator', dependencies: ['config', 'db', 'backends', 'integration-links', 'metrics', 'provider-http'], fastify: '5.x' })

@@ -1817,6 +1817,486 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/rollout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the project gets the new integrations UI
+         * @description Call before opening streams; when `enabled` is false, render nothing. Rules in order: project override > team override > project allowlist > team allowlist > percentage of teams (when a team is known) > default. The team is the project's, else the caller's `team` claim. Overrides take effect on every instance at once.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /**
+                     * @description Project identifier, as the host workspace names it
+                     * @example p_demo
+                     */
+                    projectId: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        /** @description private, no-cache */
+                        "cache-control"?: string;
+                        /** @description Authorization, Cookie */
+                        vary?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RolloutState"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/rollout/projects/{projectId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Turn the rollout on or off for one project, whatever the configuration and its team say */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description Project identifier, as the host workspace names it
+                     * @example p_demo
+                     */
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PutRolloutOverrideBody"];
+                };
+            };
+            responses: {
+                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RolloutOverride"];
+                    };
+                };
+                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RolloutOverride"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the project's override; the team and configured rules decide again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description Project identifier, as the host workspace names it
+                     * @example p_demo
+                     */
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/rollout/teams/{team}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Turn the rollout on or off for every project of a team
+         * @description Only a caller whose token's `team` claim is this team and who is owner or admin on at least one project. A project's own override still wins.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description Team id, as in the session token's `team` claim
+                     * @example t_acme
+                     */
+                    team: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PutRolloutOverrideBody"];
+                };
+            };
+            responses: {
+                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RolloutOverride"];
+                    };
+                };
+                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RolloutOverride"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the team's override; the configured rules decide again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description Team id, as in the session token's `team` claim
+                     * @example t_acme
+                     */
+                    team: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1828,7 +2308,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "DEV_LOGIN_DISABLED" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "ROLLOUT_OVERRIDE_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description HTTP reason phrase */
             error: string;
             /** @description Human-readable explanation; masked for 5xx */
@@ -2085,6 +2565,37 @@ export interface components {
             position: number;
             /** @description expired: the id is older than the retention; too_far_behind: more events than one replay holds; unknown_position: an id this project never had */
             reason: "expired" | "too_far_behind" | "unknown_position";
+        };
+        /** @description The rule that decided, in evaluation order: project override > team override > project allowlist > team allowlist > percentage (when a team is known) > default */
+        RolloutSource: "project_override" | "team_override" | "project_allowlist" | "team_allowlist" | "percentage" | "default";
+        RolloutState: {
+            /**
+             * @description Project identifier, as the host workspace names it
+             * @example p_demo
+             */
+            projectId: string;
+            /** @description Whether this project gets the new integrations UI; when false, render nothing */
+            enabled: boolean;
+            source: components["schemas"]["RolloutSource"];
+            /** @description The team the rules used: the project's, else the caller's `team` claim */
+            team?: string;
+        };
+        PutRolloutOverrideBody: {
+            enabled: boolean;
+        };
+        /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+        RolloutOverride: {
+            scope: "project" | "team";
+            /** @description The project id or the team id */
+            subject: string;
+            enabled: boolean;
+            /** @description The `sub` of whoever set it */
+            updatedBy: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            updatedAt: string;
         };
     };
     responses: never;

@@ -47,6 +47,7 @@ export const EnvSchema = Type.Object({
   SANITY_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Secret of the Sanity GROQ webhook' })),
   HOST_WORKER_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'Bearer secret of the host workspace\'s action worker; unset = the host queue endpoints refuse everyone' })),
   BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' }),
+  DEV_LOGIN: Type.Boolean({ default: false, description: 'Enables GET /api/dev/login (signs the browser in as anyone; for `npm run demo`); always refused when NODE_ENV=production' }),
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: 15_000, description: 'Interval of the `:hb` comment on every open event stream' }),
   SSE_RETRY_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: 3_000, description: 'The `retry:` hint sent to event-stream clients' }),
   SSE_REPLAY_MAX: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000, description: 'Most events replayed on resume; a client further behind gets `reset`' }),
@@ -54,7 +55,11 @@ export const EnvSchema = Type.Object({
   EVENTS_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24, description: 'How long events are kept for resume; older ones are pruned' }),
   EVENTS_REFRESH_TICK_MS: Type.Integer({ minimum: 20, maximum: 300_000, default: 5_000, description: 'How often the instance leading a watched project looks for stale integrations and status changes' }),
   EVENTS_POLL_MS: Type.Integer({ minimum: 20, maximum: 300_000, default: 5_000, description: 'How often an instance with open streams reads the event log, in case a pub/sub announcement was lost' }),
-  STATUS_EVENT_MIN_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 1_000, description: 'Flap damping: at most one status event per project per this interval; changes within it coalesce into the latest' })
+  STATUS_EVENT_MIN_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 1_000, description: 'Flap damping: at most one status event per project per this interval; changes within it coalesce into the latest' }),
+  ROLLOUT_DEFAULT: Type.Boolean({ default: true, description: 'Rollout flag where no other rule decides (a project with no known team)' }),
+  ROLLOUT_TEAMS: Type.String({ default: '', description: 'Comma-separated team ids that always have the rollout enabled' }),
+  ROLLOUT_PROJECTS: Type.String({ default: '', description: 'Comma-separated project ids that always have the rollout enabled' }),
+  ROLLOUT_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 100, description: 'Share of teams enabled, by a stable hash of the team id (sha256, first 4 bytes, mod 100 < percent)' })
 })
 
 export type Env = Static<typeof EnvSchema>

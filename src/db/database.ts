@@ -103,6 +103,15 @@ export interface IntegrationActionTransitionsTable {
   at: Generated<Date>
 }
 
+export interface RolloutOverridesTable {
+  scope: 'project' | 'team'
+  /** The project id or the team id. */
+  subject: string
+  enabled: boolean
+  updated_by: string
+  updated_at: Timestamp
+}
+
 export interface SchemaMigrationsTable {
   name: string
   checksum: string
@@ -119,6 +128,7 @@ export interface Database {
   oauth_states: OAuthStatesTable
   webhook_deliveries: WebhookDeliveriesTable
   integration_events: IntegrationEventsTable
+  rollout_overrides: RolloutOverridesTable
   schema_migrations: SchemaMigrationsTable
 }
 

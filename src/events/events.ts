@@ -5,6 +5,7 @@ import { createEventLog, type LoggedEvent } from './event-log.js'
 import { createHub, eventsChannel } from './hub.js'
 import { createStatusLeader } from './status-leader.js'
 import { openStream, type OpenStream, type StreamRequest } from './stream.js'
+import { Frame, HEARTBEAT } from './sse-connection.js'
 
 const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const
 
@@ -62,11 +63,12 @@ export function createEvents (fastify: FastifyInstance) {
     closed: new Counter({ name: 'sse_streams_closed_total', help: 'Closed event streams by reason (client, slow, shutdown, expired, error)', labelNames: ['reason'] as const, registers: [fastify.metrics.registry] })
   }
 
+  const retryFrame = new Frame(`retry: ${settings.retryMs}\n\n`)
   const heartbeat = setInterval(() => {
     const now = Date.now()
     for (const stream of streams) {
-      if (stream.expiresAt && stream.expiresAt.getTime() <= now) stream.connection.finish(`retry: ${settings.retryMs}\n\n`, 'expired')
-      else stream.connection.write(':hb\n\n')
+      if (stream.expiresAt && stream.expiresAt.getTime() <= now) stream.connection.finish(retryFrame, 'expired')
+      else stream.connection.write(HEARTBEAT)
     }
   }, settings.heartbeatMs)
   heartbeat.unref()
@@ -95,7 +97,7 @@ export function createEvents (fastify: FastifyInstance) {
         onOpen: (stream) => {
           streams.add(stream)
           // Shutdown began while this one was being opened.
-          if (closing) stream.connection.finish(`retry: ${settings.retryMs}\n\n`, 'shutdown')
+          if (closing) stream.connection.finish(retryFrame, 'shutdown')
         },
         onClose: (stream, reason) => {
           streams.delete(stream)
@@ -130,7 +132,7 @@ export function createEvents (fastify: FastifyInstance) {
     shutdownStreams () {
       closing = true
       // Spread the reconnects, so the instances left are not hit by every client at once.
-      for (const stream of streams) stream.connection.finish(`retry: ${Math.round(250 + Math.random() * settings.retryMs)}\n\n`, 'shutdown')
+      for (const stream of streams) stream.connection.finish(new Frame(`retry: ${Math.round(250 + Math.random() * settings.retryMs)}\n\n`), 'shutdown')
     },
 
     async close () {

@@ -5,16 +5,43 @@ export type StreamEncoding = 'gzip' | 'deflate'
 
 export type CloseReason = 'client' | 'slow' | 'shutdown' | 'expired' | 'error'
 
+/**
+ * One SSE frame (a complete `...\n\n` block), compressed at most once however many streams it
+ * goes to. Each frame is compressed on its own by a fresh raw-deflate compressor ending in a sync
+ * flush: its blocks never refer to earlier data and end byte-aligned, so the same bytes are a valid
+ * continuation of any stream's deflate data. A stream then costs no compressor at all (a zlib
+ * stream per connection costs ~100 KiB in Node, 1 GB for 10,000 streams), and an event is
+ * compressed once per role instead of once per client.
+ */
+export class Frame {
+  readonly text: string
+  private deflated?: Buffer
+
+  constructor (text: string) {
+    this.text = text
+  }
+
+  compressed (): Buffer {
+    this.deflated ??= zlib.deflateRawSync(this.text, { level: 6, finishFlush: zlib.constants.Z_SYNC_FLUSH })
+    return this.deflated
+  }
+}
+
+export const HEARTBEAT = new Frame(':hb\n\n')
+
+// The member/stream headers before the first deflate block. gzip: ID1 ID2, CM=8, no flags,
+// no mtime, XFL 0, OS unknown. zlib: CMF 0x78 (32 KiB window), FLG 0x9c (default level, check bits).
+const HEADERS: Record<StreamEncoding, Buffer> = {
+  gzip: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]),
+  deflate: Buffer.from([0x78, 0x9c])
+}
+
 export interface SseConnectionOptions {
   encoding?: StreamEncoding
-  /** Unsent bytes (ours plus the socket's) beyond which the client is dropped as too slow. */
+  /** Unsent bytes beyond which the client is dropped as too slow. */
   maxBufferBytes: number
   onClose (reason: CloseReason): void
 }
-
-// A stream of small JSON events compresses well with a small window; zlib's defaults (32 KiB
-// window, memLevel 8) would cost ~256 KiB per open stream, which 10,000 streams cannot afford.
-const ZLIB_OPTIONS: zlib.ZlibOptions = { level: 6, windowBits: 12, memLevel: 5 }
 
 /** The encoding to answer with, from Accept-Encoding: gzip preferred, q=0 respected. */
 export function negotiateEncoding (header: string | undefined): StreamEncoding | undefined {
@@ -32,13 +59,17 @@ export function negotiateEncoding (header: string | undefined): StreamEncoding |
 }
 
 /**
- * One open event stream: writes frames, compressed and flushed one by one when asked for, and
- * drops the client when it stops reading (its unsent bytes pass the bound) rather than buffering
- * without end or slowing every other stream.
+ * One open event stream: writes frames (compressed when negotiated; each frame is complete and
+ * decodable on arrival) and drops the client when it stops reading (its unsent bytes pass the
+ * bound) rather than buffering without end or slowing every other stream.
+ *
+ * A compressed stream ends without the gzip/zlib trailer (its checksum would need every byte the
+ * stream carried): decoders report the end as truncated, which an EventSource treats like any
+ * end of stream, by reconnecting. Every frame before it has been decoded already.
  */
 export class SseConnection {
   private readonly raw: ServerResponse
-  private readonly zip?: zlib.Gzip | zlib.Deflate
+  private readonly encoding?: StreamEncoding
   private readonly maxBufferBytes: number
   private readonly onClose: (reason: CloseReason) => void
   closed = false
@@ -48,9 +79,8 @@ export class SseConnection {
     this.maxBufferBytes = options.maxBufferBytes
     this.onClose = options.onClose
     if (options.encoding) {
-      this.zip = options.encoding === 'gzip' ? zlib.createGzip(ZLIB_OPTIONS) : zlib.createDeflate(ZLIB_OPTIONS)
-      this.zip.on('data', (chunk: Buffer) => { if (!raw.destroyed) raw.write(chunk) })
-      this.zip.on('error', () => this.end('error'))
+      this.encoding = options.encoding
+      raw.write(HEADERS[options.encoding])
     }
     raw.on('close', () => this.end('client'))
     raw.on('error', () => this.end('error'))
@@ -58,11 +88,15 @@ export class SseConnection {
 
   /** Bytes written but not yet taken by the kernel. */
   get buffered () {
-    return this.raw.writableLength + (this.zip ? this.zip.writableLength + this.zip.readableLength : 0)
+    return this.raw.writableLength
   }
 
-  /** Sends one frame (a complete `...\n\n` block); false when the stream is gone or was dropped. */
-  write (frame: string): boolean {
+  private bytes (frame: Frame) {
+    return this.encoding ? frame.compressed() : frame.text
+  }
+
+  /** Sends one frame; false when the stream is gone or was dropped. */
+  write (frame: Frame): boolean {
     if (this.closed) return false
     // What is still unsent decides, not the new frame: a frame larger than the bound still goes
     // to a client that keeps up, and memory stays within the bound plus one frame.
@@ -70,26 +104,14 @@ export class SseConnection {
       this.end('slow')
       return false
     }
-    if (this.zip) {
-      this.zip.write(frame)
-      // A sync flush after every frame: the client can decode it now, not when a block fills.
-      this.zip.flush(zlib.constants.Z_SYNC_FLUSH)
-    } else {
-      this.raw.write(frame)
-    }
+    this.raw.write(this.bytes(frame))
     return true
   }
 
   /** Ends the stream after a last frame (e.g. a `retry:` hint), letting written data drain. */
-  finish (lastFrame: string, reason: CloseReason) {
+  finish (lastFrame: Frame, reason: CloseReason) {
     if (this.closed) return
-    if (this.zip) {
-      // After the compressor's last bytes have been handed to the response, not before.
-      this.zip.once('end', () => this.raw.end())
-      this.zip.end(lastFrame)
-    } else {
-      this.raw.end(lastFrame)
-    }
+    this.raw.end(this.bytes(lastFrame))
     this.settle(reason)
   }
 
@@ -97,7 +119,6 @@ export class SseConnection {
   end (reason: CloseReason) {
     if (this.closed) return
     this.settle(reason)
-    this.zip?.destroy()
     if (reason === 'client') return
     this.raw.destroy()
   }

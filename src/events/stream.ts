@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify'
 import type { Role } from '../schemas/common.js'
 import type { EventLog, LoggedEvent } from './event-log.js'
 import type { Hub } from './hub.js'
-import { SseConnection, type CloseReason, type StreamEncoding } from './sse-connection.js'
+import { Frame, SseConnection, type CloseReason, type StreamEncoding } from './sse-connection.js'
 
 export interface StreamRequest {
   projectId: string
@@ -27,32 +27,32 @@ export interface OpenStream {
 }
 
 /** `data:` lines for a JSON value (JSON has no raw newlines, so it is always one line). */
-const frame = (event: string, data: unknown, id?: number) =>
+const frameText = (event: string, data: unknown, id?: number) =>
   `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 
-// The same event goes to every stream of the project: its frame is built once per role.
-const frames = new WeakMap<LoggedEvent, Map<Role, string | null>>()
+// The same event goes to every stream of the project: its frame is built (and compressed) once per role.
+const frames = new WeakMap<LoggedEvent, Map<Role, Frame | null>>()
 
 /** The frame this role's streams get for an event; null when the event holds nothing for the role. */
-export function frameFor (event: LoggedEvent, role: Role): string | null {
+export function frameFor (event: LoggedEvent, role: Role): Frame | null {
   let byRole = frames.get(event)
   if (!byRole) {
     byRole = new Map()
     frames.set(event, byRole)
   }
-  let text = byRole.get(role)
-  if (text === undefined) {
+  let frame = byRole.get(role)
+  if (frame === undefined) {
     if (event.type === 'action') {
       // Any role may read a project's actions (GET /api/integrations/actions): one frame for all.
-      text = frame('action', event.payload, event.seq)
-      for (const r of ['owner', 'admin', 'editor', 'viewer'] as const) byRole.set(r, text)
+      frame = new Frame(frameText('action', event.payload, event.seq))
+      for (const r of ['owner', 'admin', 'editor', 'viewer'] as const) byRole.set(r, frame)
     } else {
       const envelope = event.payload.roles[role]
-      text = envelope ? frame('status', envelope, event.seq) : null
-      byRole.set(role, text)
+      frame = envelope ? new Frame(frameText('status', envelope, event.seq)) : null
+      byRole.set(role, frame)
     }
   }
-  return text
+  return frame
 }
 
 type Replay =
@@ -90,8 +90,8 @@ export async function openStream (
   const send = (event: LoggedEvent) => {
     if (event.seq <= lastSent) return
     lastSent = event.seq
-    const text = frameFor(event, role)
-    if (text !== null) stream.connection.write(text)
+    const frame = frameFor(event, role)
+    if (frame !== null) stream.connection.write(frame)
   }
   const joined = await hub.join(projectId, {
     deliver (event) {
@@ -144,9 +144,9 @@ export async function openStream (
   // The first message: the retry hint and the current position. A fresh client takes the
   // position as its id; a resuming one keeps its own until the replay has moved it on.
   const ready = { position: plan.position, ...(lastEventId === undefined ? {} : { resumedFrom: lastEventId }) }
-  connection.write(`retry: ${settings.retryMs}\n${frame('ready', ready, lastEventId === undefined ? plan.position : undefined)}`)
+  connection.write(new Frame(`retry: ${settings.retryMs}\n${frameText('ready', ready, lastEventId === undefined ? plan.position : undefined)}`))
   if (plan.kind === 'reset') {
-    connection.write(frame('reset', { position: plan.position, reason: plan.reason }, plan.position))
+    connection.write(new Frame(frameText('reset', { position: plan.position, reason: plan.reason }, plan.position)))
     lastSent = plan.position
   } else if (plan.kind === 'live') {
     lastSent = plan.position

@@ -7,6 +7,7 @@ import {
 } from './integration-link.js'
 import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
 import { ReadyEvent, ResetEvent } from './events.js'
+import { PutRolloutOverrideBody, RolloutOverride, RolloutSource, RolloutState } from './rollout.js'
 import {
   IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, StatusEnvelope, StatusValue
 } from './integration-status.js'
@@ -17,5 +18,6 @@ export const SHARED_SCHEMAS = [
   GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
   PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
   StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
-  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent
+  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent,
+  RolloutSource, RolloutState, PutRolloutOverrideBody, RolloutOverride
 ]

@@ -36,7 +36,7 @@ eachBackend(t, 'migrations apply once and are idempotent', async (t, backend) =>
   const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by 1`.execute(db)
   t.same(tables.rows.map((r) => r.table_name), [
     'action_idempotency_keys', 'integration_action_transitions', 'integration_actions', 'integration_events',
-    'oauth_states', 'project_integrations', 'projects', 'schema_migrations', 'webhook_deliveries'
+    'oauth_states', 'project_integrations', 'projects', 'rollout_overrides', 'schema_migrations', 'webhook_deliveries'
   ])
 })
 

@@ -154,7 +154,7 @@ eachBackend(t, 'GET /api/integrations/events', async (t, backend) => {
     t.match(reset, { event: 'reset', id: String(seqs[3]) })
     t.same(json(reset), { position: seqs[3], reason: 'expired' })
     seqs.push((await emit(s.app, projectId, 5)).seq)
-    t.match(await expired.next(), { event: 'action', id: String(seqs[4]) }, 'live events follow the reset')
+    t.match(await expired.until((m) => m.event !== undefined), { event: 'action', id: String(seqs[4]) }, 'live events follow the reset')
     expired.close()
 
     const fine = await openRawStream(eventsUrl(s.url, projectId, `&lastEventId=${seqs[2]}`), owner(projectId))
