@@ -14,10 +14,13 @@ export const CSRF_COOKIE = 'is_csrf'
 export const CSRF_HEADER = 'x-csrf-token'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+// sub and team reach PostgreSQL (action owners, override authors, team lookups), whose text
+// cannot hold U+0000: such a token is invalid here (401), not a 500 later.
+const NO_NUL = '^[^\\u0000]*$'
 const ClaimsSchema = Type.Object({
-  sub: Type.String({ minLength: 1, maxLength: 256 }),
+  sub: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }),
   roles: Type.Record(Type.String({ maxLength: 128 }), Role),
-  team: Type.Optional(Type.String({ maxLength: 256 })),
+  team: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL })),
   exp: Type.Number()
 })
 // Compiled once: every authenticated request checks its claims.

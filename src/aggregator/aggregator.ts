@@ -211,8 +211,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
      * and without starting any check: what the status event publisher compares and stores.
      */
     async snapshot (projectId: string, roles: readonly Role[]) {
-      linksView.forget(projectId)
-      const { since, links } = await linksView.get(projectId)
+      const { since, links } = await linksView.get(projectId, { fresh: true })
       const entries = new Map<ProviderKey, ItemSource>()
       await Promise.all([...links.values()].filter((link) => link.enabled).map(async (link) => {
         const cached = await store.read(projectId, link.provider, { shared: true }).catch(() => undefined)
@@ -250,8 +249,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
      * the results for every instance: sync actions and webhooks use it.
      */
     async refreshProject (projectId: string, { provider, userId }: { provider?: ProviderKey, userId?: string } = {}) {
-      linksView.forget(projectId)
-      const { links } = await linksView.get(projectId)
+      const { links } = await linksView.get(projectId, { fresh: true })
       const targets = [...links.values()].filter((link) => link.enabled && (provider === undefined || link.provider === provider))
       await Promise.all(targets.map((link) => refresher.refresh(projectId, link, userId, { force: true }).catch(() => undefined)))
       changed(projectId)

@@ -64,10 +64,19 @@ export function createLinksView (db: Kysely<Database>) {
   }
 
   return {
-    async get (projectId: string): Promise<ProjectLinks> {
+    /** `fresh` reads past the copy's TTL (the copy still answers if PostgreSQL cannot). */
+    async get (projectId: string, { fresh = false }: { fresh?: boolean } = {}): Promise<ProjectLinks> {
       const hit = cached.get(projectId)
-      if (hit && now() - hit.at < LINKS_TTL_MS) return hit.value
-      const value = await read(projectId)
+      if (hit && !fresh && now() - hit.at < LINKS_TTL_MS) return hit.value
+      let value: ProjectLinks
+      try {
+        value = await read(projectId)
+      } catch (error) {
+        // PostgreSQL unreachable: the last copy is still the best answer (statuses come from the
+        // cache backend), so the status route keeps serving through a database outage.
+        if (hit) return hit.value
+        throw error
+      }
       if (cached.size >= MAX_PROJECTS) cached.delete(cached.keys().next().value!)
       cached.set(projectId, { at: now(), value })
       return value

@@ -1533,6 +1533,15 @@ export interface paths {
                     };
                 };
                 /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1615,6 +1624,15 @@ export interface paths {
                     };
                 };
                 /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1689,6 +1707,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -73,7 +73,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             duplicate: Type.Boolean({ description: 'This delivery id was handled before; ignored' }),
             refreshed: Type.Integer({ minimum: 0, description: 'Links re-checked because of it' })
           }),
-          ...errorResponses(400, 401, 413)
+          ...errorResponses(400, 401, 413, 415)
         }
       }
     }, async (request, reply) => {

@@ -30,3 +30,22 @@ export async function settled (s: StatusApp, id: string, role: Role = 'owner', p
   }
   throw new Error(`action ${id} did not finish`)
 }
+
+/**
+ * After an outage: posts a GitHub sync until one is accepted (a connection may reconnect on its
+ * own schedule), and checks every answer before that was a 503.
+ */
+export async function acceptedAfterOutage (t: import('tap').Test, s: StatusApp, projectId: string, what: string) {
+  const { eventually } = await import('./events.js')
+  let accepted: Action | undefined
+  const retries: number[] = []
+  await eventually(async () => {
+    const response = await post(s, { projectId, provider: 'github', action: 'sync' }, { sub: 'u_after_outage' })
+    if (response.statusCode === 202) accepted = response.json<Action>()
+    else retries.push(response.statusCode)
+    return accepted !== undefined
+  }, what, 100)
+  t.same(retries.filter((code) => code !== 503), [], 'before that, only 503s')
+  t.ok(accepted?.id, `accepted again without restarting the service (after ${retries.length} early retries)`)
+  return accepted!
+}
