@@ -57,6 +57,7 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     log,
     http: fastify.providerHttp,
     now,
+    leaseMs: fastify.config.actionLeaseMs,
     executor,
     unsealParams,
     async link (projectId, provider) {
@@ -150,6 +151,8 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
       }
     },
 
+    /** This instance's runner, as `claimed_by` names it. */
+    worker: runner.worker,
     start: runner.start,
     close: runner.close
   }
