@@ -45,6 +45,10 @@ export async function connectDatabase (options: ConnectOptions): Promise<Databas
   }
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {})
+  // Nor may a checked-out one: the pool listens only to idle clients, and a client whose server
+  // goes away mid-query (a PostgreSQL restart) emits 'error' besides failing the query. Without a
+  // listener that is an uncaught exception that kills the process; the query's rejection is enough.
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,

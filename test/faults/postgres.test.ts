@@ -8,6 +8,7 @@ import { openRawStream } from '../support/sse.js'
 import { emit, eventually, ids } from '../support/events.js'
 import { acceptedAfterOutage, post } from '../support/actions.js'
 import { statusLoad } from '../support/status-load.js'
+import { sql } from 'kysely'
 
 // Everything this file stops is its own: a private cluster and a private Redis, nothing shared.
 const problem = await privatePostgresProblem()
@@ -90,4 +91,33 @@ t.test('PostgreSQL stopped and restarted: status served from the cache, actions 
   await eventually(() => ids(held.messages).includes(written.at(-1)!), 'the stream held across the outage gets them too')
   const seen = ids(held.messages)
   t.same(seen.filter((id) => written.includes(id)), written, 'the held stream: every one, once, in order')
+})
+
+t.test('PostgreSQL going away in the middle of a transaction fails it, never the process', { skip }, async (t) => {
+  if (problem) {
+    t.fail(`a private PostgreSQL cluster is required when CI=true: ${problem}`)
+    return
+  }
+  const pg = await startPrivatePostgres(t)
+  const s = await statusApp(t, { backend: 'real', env: { DATABASE_URL: pg.url, DATABASE_SCHEMA: 'midquery', REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: 'midquery:' } })
+  // A client checked out between two statements of a transaction, when its server goes away,
+  // emits 'error' with no pool listener on it: unheard, that is an uncaught exception (which tap
+  // reports as a failure of this test) and, in production, a dead process.
+  let inside = false
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const transaction = s.app.db.transaction().execute(async (trx) => {
+    await sql`SELECT 1`.execute(trx)
+    inside = true
+    await gate
+    await sql`SELECT 1`.execute(trx)
+  })
+  const outcome = transaction.then(() => 'finished', (error: Error) => error)
+  await eventually(() => inside, 'inside the transaction')
+  await pg.stop()
+  release()
+  t.type(await outcome, Error, 'the transaction fails')
+  await pg.start()
+  await eventually(async () => (await s.app.inject({ url: '/readyz' })).statusCode !== 500, 'the service still answers')
+  t.equal((await s.app.inject({ url: '/healthz' })).statusCode, 200, 'and the process is alive')
 })
