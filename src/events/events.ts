@@ -6,8 +6,7 @@ import { createHub, eventsChannel } from './hub.js'
 import { createStatusLeader } from './status-leader.js'
 import { openStream, type OpenStream, type StreamRequest } from './stream.js'
 import { Frame, HEARTBEAT } from './sse-connection.js'
-
-const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const
+import { ROLES } from '../schemas/common.js'
 
 /** Status responses may be built from copies this old (LOCAL_COPY_MS plus margin; see snapshotPosition). */
 const SNAPSHOT_MARGIN_MS = 2_000

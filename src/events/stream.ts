@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import type { Role } from '../schemas/common.js'
+import { ROLES, type Role } from '../schemas/common.js'
 import type { EventLog, LoggedEvent } from './event-log.js'
 import type { Hub } from './hub.js'
 import { Frame, SseConnection, type CloseReason, type StreamEncoding } from './sse-connection.js'
@@ -45,7 +45,7 @@ export function frameFor (event: LoggedEvent, role: Role): Frame | null {
     if (event.type === 'action') {
       // Any role may read a project's actions (GET /api/integrations/actions): one frame for all.
       frame = new Frame(frameText('action', event.payload, event.seq))
-      for (const r of ['owner', 'admin', 'editor', 'viewer'] as const) byRole.set(r, frame)
+      for (const r of ROLES) byRole.set(r, frame)
     } else {
       const envelope = event.payload.roles[role]
       frame = envelope ? new Frame(frameText('status', envelope, event.seq)) : null

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
-import { ProjectId, errorResponses } from '../schemas/common.js'
+import { ProjectId, ROLES, errorResponses } from '../schemas/common.js'
 import { signToken } from '../lib/tokens.js'
 import { CSRF_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js'
 
@@ -22,7 +22,8 @@ const devLoginRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: Type.Object({
         sub: Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$', default: 'u_demo' }),
         projectId: { ...ProjectId, default: 'p_demo' },
-        role: Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')], { default: 'owner' }),
+        // Its own copy of the Role union: a default on the shared $id schema would change it everywhere.
+        role: Type.Union(ROLES.map((role) => Type.Literal(role)), { default: 'owner' }),
         // A path on this service only: never an open redirect.
         redirect: Type.String({ pattern: '^/(?!/)[^\\s\\\\]*$', maxLength: 512, default: '/ui/demo.html' })
       }, { additionalProperties: false }),

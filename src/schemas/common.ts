@@ -15,7 +15,9 @@ export const ProjectId = Type.String({
   examples: ['p_demo']
 })
 
-export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')], { $id: 'Role' })
+/** Every project role, most powerful first. */
+export const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const
+export const Role = Type.Union(ROLES.map((role) => Type.Literal(role)), { $id: 'Role' })
 export type Role = Static<typeof Role>
 
 export const ErrorBody = Type.Object({

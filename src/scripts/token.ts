@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../../plugins/config.js'
 import { signToken } from '../lib/tokens.js'
-import type { Role } from '../schemas/common.js'
+import { ROLES, type Role } from '../schemas/common.js'
 
 // npm run token -- --sub u_1 --project p_demo --role owner [--project p_2 --role viewer] [--team t_1] [--hours 12]
 // Signs with the same AUTH_JWT_SECRET the service uses (the development one under DATA_DIR if unset).
-const ROLES = ['owner', 'admin', 'editor', 'viewer']
 const { values } = parseArgs({
   options: {
     sub: { type: 'string' },
@@ -26,7 +25,7 @@ if (values.project.length !== values.role.length) fail('give one --role per --pr
 const roles: Record<string, Role> = {}
 values.project.forEach((project, i) => {
   const role = values.role[i]!
-  if (!ROLES.includes(role)) fail(`unknown role "${role}" (owner, admin, editor, viewer)`)
+  if (!(ROLES as readonly string[]).includes(role)) fail(`unknown role "${role}" (owner, admin, editor, viewer)`)
   roles[project] = role as Role
 })
 const hours = Number(values.hours)
