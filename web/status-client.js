@@ -367,21 +367,26 @@ export function createStatusClient (options) {
         listener(action)
         if (FINAL.has(action.status)) stop()
       })
+      /** Reads the action once; true when it has ended. */
+      const read = async () => {
+        const response = await doFetch(`${baseUrl}/api/integrations/actions/${id}`, { credentials: 'include' }).catch(() => undefined)
+        if (!response?.ok || done) return done
+        const action = await response.json()
+        if (done) return true
+        listener(action)
+        if (FINAL.has(action.status)) stop()
+        return done
+      }
       const check = () => {
         timer = timers.setTimeout(async () => {
           if (done) return
-          if (state.connection !== 'streaming') {
-            const response = await doFetch(`${baseUrl}/api/integrations/actions/${id}`, { credentials: 'include' }).catch(() => undefined)
-            if (response?.ok && !done) {
-              const action = await response.json()
-              listener(action)
-              if (FINAL.has(action.status)) return stop()
-            }
-          }
+          if (state.connection !== 'streaming' && await read()) return
           check()
         }, 2000)
       }
-      check()
+      // Events sent before this listener existed (a quick action can end before the POST's answer
+      // is read) are caught up by one read now; later ones come from the stream or the polls.
+      read().then((ended) => { if (!ended) check() }).catch(() => check())
       return stop
     },
 
