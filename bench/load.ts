@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import { launch, installSignalHandlers, stopAll, BENCH_DIR } from './lib/proc.js'
 import { loadOptions, num } from './lib/options.js'
 import { machine, table } from './lib/report.js'
+import { deltaBy, scrapeSamples } from './lib/metrics.js'
 import type { LoadResult, LoadSpec, StackReady, TokensFile } from './lib/protocol.js'
 
 /**
@@ -140,6 +141,30 @@ async function settledActions (ids: Array<{ id: string, url: string, jwt: string
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`
+const pct = (value: number) => (Number.isNaN(value) ? 'n/a' : `${(value * 100).toFixed(1)}%`)
+
+/** The /metrics series behind the plan's SLOs (docs/operations.md), read before and after the load. */
+const SERIES = ['status_cache_lookups_total', 'adapter_timeouts_total', 'adapter_call_duration_seconds_count', 'sse_streams_closed_total'] as const
+
+function sloFigures (before: Record<string, number>, after: Record<string, number>) {
+  const lookups = deltaBy(before, after, 'status_cache_lookups_total', 'result')
+  const hit = lookups.hit ?? 0
+  const stale = lookups.stale ?? 0
+  const miss = lookups.miss ?? 0
+  const all = Object.values(lookups).reduce((sum, n) => sum + n, 0)
+  const timeouts = deltaBy(before, after, 'adapter_timeouts_total')[''] ?? 0
+  const calls = deltaBy(before, after, 'adapter_call_duration_seconds_count')[''] ?? 0
+  const closes = deltaBy(before, after, 'sse_streams_closed_total', 'reason')
+  const serverCloses = Object.entries(closes).filter(([reason]) => reason !== 'client').reduce((sum, [, n]) => sum + n, 0)
+  return {
+    lookups: { hit, stale, miss, hitRate: all > 0 ? (hit + stale) / all : NaN },
+    timeouts,
+    calls,
+    timeoutRate: calls > 0 ? timeouts / calls : NaN,
+    closes,
+    serverCloses
+  }
+}
 const fiveXx = (codes: Record<string, number>) => Object.entries(codes).filter(([code]) => code.startsWith('5')).reduce((sum, [, count]) => sum + count, 0)
 
 async function main () {
@@ -160,6 +185,7 @@ async function main () {
     const tokens = JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as TokensFile
     const entries = tokens.groups.load!
     log(`${ready.urls.length} instances up; ${duration} s of mixed load: status GETs, 304s, ${streamsPerInstance * 2} streams, ${actionsPerSecond} actions/s`)
+    const before = await scrapeSamples(ready.urls, SERIES)
     const streams = holdStreams(ready.urls, entries, streamsPerInstance)
     const first = entries[0]!
     const etag = (await fetch(`${ready.urls[0]}${STATUS_PATH.replace('{projectId}', first.projectId)}`, { headers: { authorization: `Bearer ${first.jwt}` } })).headers.get('etag') ?? ''
@@ -170,8 +196,11 @@ async function main () {
     ])
     await actions.done
     const actionOutcomes = await settledActions(actions.stats.ids)
+    // Read before the streams close, so their closes (reason client) do not count.
+    const after = await scrapeSamples(ready.urls, SERIES)
     streams.close()
     const s = streams.stats
+    const slo = sloFigures(before, after)
     const errors5xx = fiveXx(status.statusCodes) + fiveXx(notModified.statusCodes) + fiveXx(actions.stats.statusCodes) + fiveXx(s.statusCodes)
     const pass = (ok: boolean) => (ok ? '**PASS**' : '**FAIL**')
     const rows: string[][] = [
@@ -180,6 +209,9 @@ async function main () {
       ['status GETs', `${status.responses} at ${Math.round(status.rps)}/s; codes ${JSON.stringify(status.statusCodes)}; socket errors ${status.socketErrors}, timeouts ${status.timeouts}`, ''],
       ['304 revalidations', `${notModified.responses} at ${Math.round(notModified.rps)}/s, p99 ${ms(notModified.latencyMs.p99)}; codes ${JSON.stringify(notModified.statusCodes)}`, ''],
       ['streams held (both instances)', `${s.opened} opened, ${s.refused} refused, ${s.ended} ended early, ${s.events} status/action events received`, pass(s.ended === 0 && s.refused === 0)],
+      ['cache hit rate (hit + stale of all lookups, both instances, from /metrics)', `${pct(slo.lookups.hitRate)} (${slo.lookups.hit} hit, ${slo.lookups.stale} stale, ${slo.lookups.miss} miss)`, pass(slo.lookups.hitRate > 0.8)],
+      ['adapter timeout rate (adapter_timeouts_total ÷ adapter calls)', `${pct(slo.timeoutRate)} (${slo.timeouts} of ${slo.calls} provider checks)`, pass(slo.timeoutRate < 0.05)],
+      ['streams closed by the server during the run (sse_streams_closed_total, reasons other than client)', `${slo.serverCloses} (${JSON.stringify(slo.closes)})`, pass(slo.serverCloses === 0)],
       ['actions', `${actions.stats.sent} sent; answers ${JSON.stringify(actions.stats.statusCodes)}; outcomes ${JSON.stringify(actionOutcomes)}`, pass((actionOutcomes.succeeded ?? 0) === actions.stats.ids.length)]
     ]
     const m = machine()

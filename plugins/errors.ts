@@ -81,8 +81,10 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, error: 
  */
 export function writeClientError (error: Error & { code?: string }, socket: Duplex) {
   if (!socket.writable) return
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-  const body = JSON.stringify(errorBody(status, 'BAD_REQUEST', 'Malformed HTTP request', randomUUID()))
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  const code: ErrorCode = tooLarge ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST'
+  const status = ERROR_CATALOG[code].status
+  const body = JSON.stringify(errorBody(status, code, tooLarge ? ERROR_CATALOG[code].message : 'Malformed HTTP request', randomUUID()))
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 

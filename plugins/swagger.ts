@@ -18,7 +18,9 @@ export default fp(async function swaggerPlugin (fastify) {
         title: 'integration-status',
         version: '1.0.0',
         description: 'Live status of a project\'s GitHub, Vercel, Sanity and Supabase connections. ' +
-          'Every 4xx/5xx response has the `Error` body; its `code` is stable.'
+          'Every 4xx/5xx response has the `Error` body; its `code` is stable. ' +
+          'A request the HTTP parser cannot read (broken framing, or headers over 16 KiB in all) is answered on any path, ' +
+          'before routing, with 400 `BAD_REQUEST` or 431 `HEADERS_TOO_LARGE`, and the connection is closed.'
       },
       servers: [],
       tags: [

@@ -4,6 +4,7 @@ import type { EventLog, LoggedEvent } from '../events/event-log.js'
 import type { Role } from '../schemas/common.js'
 import type { Action } from '../schemas/action.js'
 import { AppError } from '../errors.js'
+import { storableJson } from '../lib/storable.js'
 
 /** Idempotency keys are honoured this long (IETF draft: the server says how long). */
 export const IDEMPOTENCY_TTL_HOURS = 24
@@ -69,7 +70,7 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
   /** Records a changed row's transition and event; returns the event to announce after commit. */
   async function record (trx: Transaction<Database>, row: ActionRow, progress?: Record<string, unknown>) {
     await trx.insertInto('integration_action_transitions')
-      .values({ action_id: row.id, status: row.status, ...(progress ? { progress: JSON.stringify(progress) } : {}) })
+      .values({ action_id: row.id, status: row.status, ...(progress ? { progress: storableJson(progress) } : {}) })
       .execute()
     return events.log.appendAction(trx, toAction(row))
   }
@@ -208,7 +209,7 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
     /** Progress from the worker that holds the action; extends its lease. false if it does not hold it. */
     async progress (id: string, worker: string, progress: Record<string, unknown>, leaseMs: number) {
       return changeOne((trx) => trx.updateTable('integration_actions')
-        .set({ progress: JSON.stringify(progress), updated_at: new Date(), lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
+        .set({ progress: storableJson(progress), updated_at: new Date(), lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
         .where('id', '=', id).where('status', '=', 'running').where('claimed_by', '=', worker)
         .returningAll().executeTakeFirst(), progress)
     },
@@ -227,7 +228,7 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
         let query = trx.updateTable('integration_actions')
           .set({
             status: outcome.status,
-            ...(outcome.status === 'succeeded' ? { result: JSON.stringify(outcome.result) } : { error: JSON.stringify(outcome.error) }),
+            ...(outcome.status === 'succeeded' ? { result: storableJson(outcome.result) } : { error: storableJson(outcome.error) }),
             updated_at: new Date(),
             completed_at: new Date(),
             lease_until: null

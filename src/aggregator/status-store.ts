@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database, ProviderKey } from '../db/database.js'
 import type { CacheBackend } from '../backends/types.js'
 import type { CheckResult, ProblemCode } from './adapter.js'
+import { storableJson } from '../lib/storable.js'
 
 /**
  * One (project, provider) status as the aggregator keeps it: the last good result and, when
@@ -89,8 +90,8 @@ export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, co
             .set({
               last_status_check: new Date(entry.checkedAt),
               cache_expires_at: new Date(entry.freshUntil),
-              status_cache: JSON.stringify(stored),
-              ...(entry.good ? { last_good_status: JSON.stringify(entry.good) } : {})
+              status_cache: storableJson(stored),
+              ...(entry.good ? { last_good_status: storableJson(entry.good) } : {})
             })
             .where('project_id', '=', projectId).where('provider', '=', provider)
             .execute()

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js'
 import type { Role } from '../schemas/common.js'
 import type { StatusEnvelope } from '../schemas/integration-status.js'
 import type { Action } from '../schemas/action.js'
+import { storableJson } from '../lib/storable.js'
 
 /** A status event holds the envelope of each role whose caller-visible hash changed. */
 export interface StatusPayload { roles: Partial<Record<Role, StatusEnvelope>> }
@@ -36,7 +37,7 @@ export function createEventLog (db: Kysely<Database>) {
 
   async function insert (trx: Executor, projectId: string, seq: number, type: LoggedEvent['type'], payload: unknown) {
     const row = await trx.insertInto('integration_events')
-      .values({ project_id: projectId, seq, type, payload: JSON.stringify(payload) })
+      .values({ project_id: projectId, seq, type, payload: storableJson(payload) })
       .returning(['project_id', 'seq', 'type', 'payload', 'created_at'])
       .executeTakeFirstOrThrow()
     return toEvent(row)

@@ -1,8 +1,10 @@
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import type { FastifyServerOptions } from 'fastify'
+import { UNSTORABLE } from './storable.js'
 
 type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>
 type CompilerOptions = Parameters<ReturnType<typeof AjvCompiler>>[1] & { customOptions: Record<string, unknown> }
+type Validator = ReturnType<ReturnType<ValidatorFactory>>
 
 /**
  * Query strings and headers arrive as text, so their validator coerces ("10" -> 10); JSON bodies
@@ -10,6 +12,57 @@ type CompilerOptions = Parameters<ReturnType<typeof AjvCompiler>>[1] & { customO
  * Unknown properties are rejected everywhere (Fastify's default would silently strip them).
  */
 export const AJV_OPTIONS = { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false } }
+
+/** Deeper than any request of this API needs, and shallow enough for every recursive walk after validation. */
+export const MAX_DEPTH = 64
+
+/** Where, and why, a value cannot be stored as it is: the first such string, object key or nesting; else undefined. */
+export function unstorable (value: unknown): { path: string, message: string } | undefined {
+  // A loop, not recursion: a JSON body may nest deeper than the call stack goes.
+  const pending: Array<[unknown, string, number]> = [[value, '', 0]]
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, path, depth] = next
+    if (typeof node === 'string') {
+      if (UNSTORABLE.test(node)) return { path, message: UNSTORABLE_MESSAGE }
+    } else if (typeof node === 'object' && node !== null) {
+      // Fingerprints and jsonb take a value apart recursively: a deeper one would overflow the stack (a 500).
+      if (depth >= MAX_DEPTH) return { path, message: `must not nest deeper than ${MAX_DEPTH} levels` }
+      if (Array.isArray(node)) {
+        node.forEach((item, index) => pending.push([item, `${path}/${index}`, depth + 1]))
+        continue
+      }
+      for (const [key, item] of Object.entries(node)) {
+        const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
+        if (UNSTORABLE.test(key)) return { path: at, message: UNSTORABLE_MESSAGE }
+        pending.push([item, at, depth + 1])
+      }
+    }
+  }
+  return undefined
+}
+
+const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired surrogate (they cannot be stored)'
+
+/**
+ * Adds one rule to a part's schema: no string in it PostgreSQL cannot store, no nesting past
+ * MAX_DEPTH. Whatever a caller sends may end up in a text or jsonb column (link config, action
+ * params, a worker's progress), so it is refused here with the other validation errors (400),
+ * not by the database later (500).
+ * Headers are left out: Node's HTTP parser already refuses control characters in them.
+ */
+function refusingUnstorable (validate: Validator): Validator {
+  const check = Object.assign((data: unknown, context?: Parameters<Validator>[1]) => {
+    const result = validate(data, context)
+    check.errors = validate.errors ?? null
+    if (result !== true) return result
+    const problem = unstorable(data)
+    if (problem === undefined) return true
+    check.errors = [{ keyword: 'storable', instancePath: problem.path, schemaPath: '#', params: {}, message: problem.message }]
+    return false
+  }, { ...validate, errors: validate.errors ?? null })
+  // The same properties as the Ajv function (Fastify gives one with a schemaEnv the parent, so it can coerce the root).
+  return check as Validator
+}
 
 export function buildValidatorFactory (): ValidatorFactory {
   const factory = AjvCompiler()
@@ -19,6 +72,9 @@ export function buildValidatorFactory (): ValidatorFactory {
     const strictOptions = { ...options, customOptions: { ...options.customOptions, coerceTypes: false } } as CompilerOptions
     const strict = factory(externalSchemas, strictOptions)
     const lenient = factory(externalSchemas, options)
-    return (route) => (route.httpPart === 'body' ? strict : lenient)(route)
+    return (route) => {
+      const validate = (route.httpPart === 'body' ? strict : lenient)(route)
+      return route.httpPart === 'headers' ? validate : refusingUnstorable(validate)
+    }
   }
 }

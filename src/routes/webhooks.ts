@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { errorResponses } from '../schemas/common.js'
+import { storable } from '../lib/storable.js'
 import { verifyGithub, verifySanity, verifyVercel } from '../webhooks/signatures.js'
 
 type WebhookProvider = 'github' | 'vercel' | 'sanity'
@@ -39,6 +40,23 @@ const READERS: Record<WebhookProvider, (request: FastifyRequest, body: Record<st
   sanity (request) {
     const projectId = header(request, 'sanity-project-id')
     return { id: header(request, 'idempotency-key') ?? header(request, 'sanity-transaction-id'), match: projectId ? { projectId } : undefined, event: header(request, 'sanity-operation') ?? 'unknown' }
+  }
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, yet an authentic delivery may carry one in a field we keep
+ * (the delivery id) or look links up by (a repository or project id). Such a delivery is still
+ * accepted, not refused: the signature proves the provider sent it, a 400 would only show up as
+ * a failed delivery there (and Sanity retries a 5xx for half an hour), and what we use it for
+ * still works with the NUL replaced by U+FFFD (as the database driver already does with a lone
+ * surrogate). The replacement is deterministic, so a redelivery is still recognised; and no
+ * link's config can hold U+0000 (validation refuses it), so such a value matches no link.
+ */
+function storableDelivery ({ id, match, event }: Delivery): Delivery {
+  return {
+    id: id === undefined ? undefined : storable(id),
+    match: match && Object.fromEntries(Object.entries(match).map(([key, value]) => [key, storable(value)])),
+    event: storable(event)
   }
 }
 
@@ -86,7 +104,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       } catch {
         throw new AppError('INVALID_JSON')
       }
-      const delivery = READERS[provider](request, body)
+      const delivery = storableDelivery(READERS[provider](request, body))
       if (delivery.id !== undefined) {
         const fresh = await fastify.db.insertInto('webhook_deliveries').values({ provider, delivery_id: delivery.id.slice(0, 200) })
           .onConflict((oc) => oc.doNothing()).returning('delivery_id').executeTakeFirst()

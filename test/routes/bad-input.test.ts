@@ -380,24 +380,34 @@ t.test('router, parser and media-type edges (regressions of bugs found in review
     }
   })
 
-  t.test('HTTP-level garbage gets the Error body too', async (t) => {
-    const { port } = new URL(url)
-    const response = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.end(`PATCH ${linkUrl(P, 'github')} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${owner.authorization}\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}`)
-      })
-      let text = ''
-      socket.on('data', (chunk) => { text += chunk })
-      socket.on('close', () => resolve(text))
-      socket.on('error', reject)
+  /** Writes raw bytes over loopback and reads the answer until the server closes. */
+  const raw = (request: string) => new Promise<{ status: number, body: Partial<ErrorBody> }>((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1', () => { socket.end(request) })
+    let text = ''
+    socket.on('data', (chunk) => { text += chunk })
+    socket.on('close', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n')
+      let parsed: Partial<ErrorBody> = {}
+      try { parsed = JSON.parse(body) } catch {}
+      resolve({ status: Number(head.split(' ')[1]), body: parsed })
     })
-    const [head = '', body = ''] = response.split('\r\n\r\n')
-    const status = Number(head.split(' ')[1])
+    socket.on('error', reject)
+  })
+
+  t.test('HTTP-level garbage gets the Error body too', async (t) => {
+    const { status, body } = await raw(`PATCH ${linkUrl(P, 'github')} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${owner.authorization}\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}`)
     t.equal(status, 400, 'invalid Content-Length is a 400')
-    t.ok(status < 500, 'not a 5xx')
-    let parsed: Partial<ErrorBody> = {}
-    try { parsed = JSON.parse(body) } catch {}
-    t.equal(parsed.code, 'BAD_REQUEST', 'has a catalog code')
-    t.type(parsed.requestId, 'string', 'has a requestId')
+    t.equal(body.code, 'BAD_REQUEST', 'has a catalog code')
+    t.type(body.requestId, 'string', 'has a requestId')
+  })
+
+  t.test('headers over the parser\'s limit: 431 with the Error body and a catalog code', async (t) => {
+    const { status, body } = await raw(`GET /api/integrations/status?projectId=${P} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${owner.authorization}\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`)
+    t.equal(status, 431, '431 Request Header Fields Too Large')
+    t.match(body, { statusCode: 431, code: 'HEADERS_TOO_LARGE', error: 'Request Header Fields Too Large' }, 'the Error body, HEADERS_TOO_LARGE')
+    t.type(body.requestId, 'string', 'has a requestId')
+    const contract = document as unknown as { info: { description: string }, components: { schemas: { Error: { properties: { code: { enum: string[] } } } } } }
+    t.ok(contract.components.schemas.Error.properties.code.enum.includes('HEADERS_TOO_LARGE'), 'the code is in the contract\'s enum')
+    t.match(contract.info.description, /431 `HEADERS_TOO_LARGE`/, 'and openapi.yaml says when it is sent')
   })
 })

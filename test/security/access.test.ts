@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import { build } from '../helper.js'
+import { build, eachBackend } from '../helper.js'
 import { openRawStream } from '../support/sse.js'
 import { checkErrorBody, expectError, loadOperations, minimalRequest, type Operation } from '../support/openapi-ops.js'
 import type { TokenClaims } from '../../src/lib/tokens.js'
@@ -68,8 +68,9 @@ const LINK = { config: { owner: 'acme', repo: 'web', branch: 'main' }, credentia
 
 interface Answer { statusCode: number, body: string, headers: Record<string, unknown> }
 
-t.test('access control over every documented operation', async (t) => {
+eachBackend(t, 'access control over every documented operation', async (t, backend) => {
   const s = await build(t, {
+    backend,
     listen: true,
     env: { HOST_WORKER_TOKEN, GITHUB_API_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'info' }
   })

@@ -1,7 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto'
 import t from 'tap'
-import type { InjectOptions } from 'fastify'
-import { TEST_CREDENTIALS_KEY, TEST_JWT_SECRET } from '../helper.js'
+import { sql } from 'kysely'
+import { Redis } from 'ioredis'
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { eachBackend, TEST_CREDENTIALS_KEY, TEST_JWT_SECRET, TEST_REDIS_URL } from '../helper.js'
 import { LINK_CONFIGS, statusApp } from '../support/status-app.js'
 
 /**
@@ -10,6 +12,11 @@ import { LINK_CONFIGS, statusApp } from '../support/status-app.js'
  * may appear in any log line, response body or response header. The one exception is the
  * set-cookie of POST /api/auth/session, whose job is to hand the bearer JWT back as the session
  * cookie; it is checked to hold exactly that and nothing else secret.
+ *
+ * Run on both backends. Besides the logs and responses, what the flow left in the database (every
+ * row of every table of the app's schema: credentials are sealed, configs masked) and what it
+ * handed the shared-state backend (cache writes, pub/sub messages) is scanned too; over real
+ * Redis, the keys and values under the test's prefix and every message published on its channels.
  */
 
 const P = 'p_secrets'
@@ -26,8 +33,52 @@ const DATABASE_URL = `postgres://app_user:${DB_PASSWORD}@db.example.test:5432/po
 
 interface Captured { what: string, text: string }
 
-t.test('secrets never reach logs, response bodies or headers', async (t) => {
+/** Every row of every table in the app's schema, as JSON text: what reached PostgreSQL (or PGlite). */
+async function databaseRows (db: FastifyInstance['db']): Promise<Captured[]> {
+  const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables
+    where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`.execute(db)
+  const rows: Captured[] = []
+  for (const { name } of tables.rows) {
+    const result = await sql<{ row: string }>`select row_to_json(r)::text as row from ${sql.table(name)} r`.execute(db)
+    rows.push(...result.rows.map(({ row }) => ({ what: `${name} row`, text: row })))
+  }
+  return rows
+}
+
+/** Every key under the prefix in Redis, with its value whatever its type. */
+async function redisContents (prefix: string): Promise<Captured[]> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
+  try {
+    const found: Captured[] = []
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      for (const key of keys) {
+        const type = await redis.type(key)
+        const value = type === 'string'
+          ? await redis.get(key)
+          : type === 'hash'
+            ? await redis.hgetall(key)
+            : type === 'list'
+              ? await redis.lrange(key, 0, -1)
+              : type === 'set'
+                ? await redis.smembers(key)
+                : type === 'zset'
+                  ? await redis.zrange(key, 0, -1)
+                  : type === 'stream' ? await redis.xrange(key, '-', '+') : null
+        found.push({ what: `redis ${type} ${key}`, text: `${key}\n${typeof value === 'string' ? value : JSON.stringify(value)}` })
+      }
+      cursor = next
+    } while (cursor !== '0')
+    return found
+  } finally {
+    redis.disconnect()
+  }
+}
+
+eachBackend(t, 'secrets never reach logs, response bodies, headers or stored state', async (t, backend) => {
   const s = await statusApp(t, {
+    backend,
     env: {
       GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRETS.github,
       VERCEL_WEBHOOK_SECRET: WEBHOOK_SECRETS.vercel,
@@ -38,6 +89,31 @@ t.test('secrets never reach logs, response bodies or headers', async (t) => {
   })
   const captured: Captured[] = []
   let sessionSetCookie: string[] = []
+
+  // What the app hands its shared-state backend (memory or Redis): spied on at the Backends
+  // interface both implementations share, so the embedded run scans it too.
+  const handed: Captured[] = []
+  const { cache, pubsub } = s.app.backends
+  const cacheSet = cache.set.bind(cache)
+  cache.set = (key, value, ttlMs) => {
+    handed.push({ what: `cache set ${key}`, text: `${key}\n${JSON.stringify(value)}` })
+    return cacheSet(key, value, ttlMs)
+  }
+  const publish = pubsub.publish.bind(pubsub)
+  pubsub.publish = (channel, message) => {
+    handed.push({ what: `publish on ${channel}`, text: `${channel}\n${message}` })
+    return publish(channel, message)
+  }
+  // Over real Redis, also what actually crossed the wire: every message on the test's channels.
+  const published: Captured[] = []
+  if (backend === 'real') {
+    const listener = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
+    t.teardown(() => listener.disconnect())
+    listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      published.push({ what: `redis message on ${channel}`, text: `${channel}\n${message}` })
+    })
+    await listener.psubscribe(`${s.redisPrefix}*`)
+  }
 
   /** Every response of the flow, body and headers, goes through here. */
   async function call (what: string, options: InjectOptions, { sessionExchange = false } = {}) {
@@ -172,11 +248,36 @@ t.test('secrets never reach logs, response bodies or headers', async (t) => {
   t.ok(s.logs.some((line) => line.includes(`"url":"/api/integrations/status?projectId=${P}"`)), 'request URLs are still logged, with harmless query values kept')
   t.ok(s.logs.some((line) => line.includes('/callback?state=[redacted]&code=[redacted]')), 'the OAuth callback is logged with its code and state masked')
 
+  // What the flow stored. The scans are not vacuous: the links, their configs and their sealed
+  // credentials are there, and the link changes went through the shared-state backend.
+  t.equal(s.app.dbKind, backend === 'real' ? 'postgres' : 'pglite', `the database scanned is ${backend === 'real' ? 'PostgreSQL' : 'PGlite'}`)
+  const rows = await databaseRows(s.app.db)
+  const linkRows = rows.filter((r) => r.what === 'project_integrations row' && r.text.includes(`"project_id":"${P}"`))
+  t.equal(linkRows.length, 4, 'the four links are stored')
+  t.ok(linkRows.every((r) => /"credentials_encrypted":"[^"]+"/.test(r.text)), 'each with sealed credentials')
+  t.ok(linkRows.some((r) => r.text.includes(LINK_CONFIGS.github.owner)), 'and its config (the scan sees the rows)')
+  t.ok(rows.some((r) => r.what === 'integration_actions row' && r.text.includes(P)), 'the action is stored')
+  t.ok(handed.some((c) => c.what.startsWith('publish on') && c.text.includes(P)), `the shared-state backend was told of ${P}'s link changes`)
+  t.ok(handed.some((c) => c.what.startsWith('cache set')), 'statuses were cached in the shared-state backend')
+  let inRedis: Captured[] = []
+  if (backend === 'real') {
+    inRedis = await redisContents(s.redisPrefix!)
+    t.ok(inRedis.length > 0, `keys under the test's Redis prefix scanned (${inRedis.length})`)
+    t.ok(published.some((c) => c.text.includes(P)), `messages on the test's Redis channels seen (${published.length})`)
+  }
+
   for (const [name, secret] of Object.entries(secrets)) {
     const forms = [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])]
+    const found = (list: Captured[]) => list.filter((c) => forms.some((form) => c.text.includes(form))).map((c) => `${c.what}: ${c.text.slice(0, 300)}`)
     const inLogs = s.logs.filter((line) => forms.some((form) => line.includes(form)))
     t.same(inLogs.map((line) => line.slice(0, 300)), [], `${name}: in no log line`)
     const inResponses = captured.filter((c) => forms.some((form) => c.text.includes(form))).map((c) => c.what)
     t.same(inResponses, [], `${name}: in no response body or header`)
+    t.same(found(rows), [], `${name}: in no database row`)
+    t.same(found(handed), [], `${name}: in nothing handed to the shared-state backend (cache, pub/sub)`)
+    if (backend === 'real') {
+      t.same(found(inRedis), [], `${name}: in no Redis key or value`)
+      t.same(found(published), [], `${name}: in no Redis pub/sub message`)
+    }
   }
 })

@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import { build, TEST_JWT_SECRET, TEST_ORIGIN } from '../helper.js'
+import { build, eachBackend, TEST_JWT_SECRET, TEST_ORIGIN } from '../helper.js'
 import { expectError } from '../support/openapi-ops.js'
 
 /**
@@ -19,8 +19,8 @@ const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const ownerClaims = (extra: Record<string, unknown> = {}) => ({ sub: 'u_owner', roles: { [P]: 'owner' as const }, ...extra })
 
-t.test('tokens that must not authenticate', async (t) => {
-  const s = await build(t, { env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
+eachBackend(t, 'tokens that must not authenticate', async (t, backend) => {
+  const s = await build(t, { backend, env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
   const valid = s.token(ownerClaims())
   const get = (options: Partial<InjectOptions>) => s.app.inject({ method: 'GET', url: LINKS_URL, ...options })
 
@@ -98,8 +98,8 @@ t.test('tokens that must not authenticate', async (t) => {
   })
 })
 
-t.test('CSRF on cookie-authenticated writes', async (t) => {
-  const s = await build(t, { env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
+eachBackend(t, 'CSRF on cookie-authenticated writes', async (t, backend) => {
+  const s = await build(t, { backend, env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
   const bearer = s.as('owner', P)
   t.equal((await s.app.inject({ method: 'PUT', url: `${LINKS_URL}/vercel`, headers: bearer, payload: { config: { projectId: 'prj_x' }, credentials: { token: 'tok_v' } } })).statusCode, 201, 'seed: a vercel link')
 
@@ -162,8 +162,8 @@ t.test('CSRF on cookie-authenticated writes', async (t) => {
   })
 })
 
-t.test('security headers and CORS', async (t) => {
-  const s = await build(t)
+eachBackend(t, 'security headers and CORS', async (t, backend) => {
+  const s = await build(t, { backend })
   const owner = s.as('owner', P)
   const routes: Array<[string, InjectOptions, number]> = [
     ['GET /healthz', { method: 'GET', url: '/healthz' }, 200],

@@ -1,0 +1,89 @@
+import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js'
+import { signToken, type TokenClaims } from '../../src/lib/tokens.js'
+import { TEST_JWT_SECRET, testEnv } from '../helper.js'
+import { dropSchema, deleteKeys, TEST_DATABASE_URL } from './cleanup.js'
+import { startInstance, type Instance, type Owner } from './instance.js'
+import { LINK_CONFIGS } from './status-app.js'
+import { startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
+
+type Role = TokenClaims['roles'][string]
+
+export interface Cluster {
+  /** Each in its own process; kill, stop or restart any of them. */
+  instances: Instance[]
+  /** The provider simulator every instance talks to. */
+  sim: Simulator
+  /** A plain connection to the shared schema, for assertions: it runs no worker and takes no lease. */
+  db: DatabaseHandle['db']
+  schema: string
+  redisPrefix: string
+  as (role: Role, projectId: string, sub?: string): { authorization: string }
+  /** The first instance that is running (a test's "load balancer" of last resort). */
+  alive (): Instance
+  /** Links a provider through a running instance, with a fresh token registered at the simulator. */
+  link (projectId: string, provider: Provider, scenario?: ScenarioName, options?: ScenarioOptions): Promise<string>
+}
+
+let tokens = 0
+
+/**
+ * N instances of the real service (src/server.ts, each its own process, on loopback) over one
+ * PostgreSQL schema and one Redis prefix, all pointed at one provider simulator: the multi-instance
+ * harness of issue #7. The owner's teardown kills every instance, then drops the schema and keys.
+ * Needs real PostgreSQL and Redis (callers skip with `realOnly`).
+ */
+export async function startCluster (owner: Owner, options: { size?: number, env?: Record<string, string> } = {}): Promise<Cluster> {
+  const sim = await startSimulator()
+  const env = testEnv('real', {
+    GITHUB_API_URL: sim.baseUrls.github,
+    VERCEL_API_URL: sim.baseUrls.vercel,
+    SANITY_API_URL: sim.baseUrls.sanity,
+    SANITY_MANAGEMENT_API_URL: sim.baseUrls.sanityManagement,
+    SUPABASE_API_URL: sim.baseUrls.supabase,
+    LOG_LEVEL: 'info',
+    ...options.env
+  })
+  const schema = env.DATABASE_SCHEMA!
+  const redisPrefix = env.REDIS_PREFIX!
+  // Teardowns run last-registered first: instances die, then the connection closes, then this.
+  owner.teardown(async () => {
+    await sim.close()
+    await dropSchema(TEST_DATABASE_URL, schema)
+    await deleteKeys(env.REDIS_URL!, redisPrefix)
+  })
+  // The first one migrates the schema; the others then start together.
+  const first = await startInstance(owner, env)
+  const rest = await Promise.all(Array.from({ length: (options.size ?? 2) - 1 }, () => startInstance(owner, env)))
+  const instances = [first, ...rest]
+  const handle = await connectDatabase({ databaseUrl: TEST_DATABASE_URL, schema, poolSize: 2, dataDir: 'memory://' })
+  owner.teardown(() => handle.close())
+
+  const as: Cluster['as'] = (role, projectId, sub = `u_${role}`) =>
+    ({ authorization: `Bearer ${signToken(TEST_JWT_SECRET, { sub, roles: { [projectId]: role } })}` })
+  const alive = () => {
+    const running = instances.find((instance) => instance.running)
+    if (!running) throw new Error('no instance of the cluster is running')
+    return running
+  }
+  return {
+    instances,
+    sim,
+    db: handle.db,
+    schema,
+    redisPrefix,
+    as,
+    alive,
+    async link (projectId, provider, scenario = 'healthy', scenarioOptions = {}) {
+      const token = `tok_${provider}_cluster_${process.pid}_${++tokens}`
+      const config = LINK_CONFIGS[provider]
+      sim.setScenario(provider, token, scenario, { ...(provider === 'github' ? { branch: LINK_CONFIGS.github.branch } : {}), ...scenarioOptions })
+      const response = await fetch(`${alive().url}/api/projects/${projectId}/integrations/${provider}`, {
+        method: 'PUT',
+        headers: { ...as('owner', projectId), 'content-type': 'application/json' },
+        body: JSON.stringify({ config, credentials: { token } })
+      })
+      if (response.status >= 300) throw new Error(`link failed: ${response.status} ${await response.text()}`)
+      return token
+    }
+  }
+}
