@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { launch, installSignalHandlers, stopAll, BENCH_DIR } from './lib/proc.js'
 import { loadOptions, num } from './lib/options.js'
 import { machine, table } from './lib/report.js'
-import { deltaBy, scrapeSamples } from './lib/metrics.js'
+import { deltaBy, lookupDelta, lookupsOf, scrapeSamples } from './lib/metrics.js'
 import type { LoadResult, LoadSpec, StackReady, TokensFile } from './lib/protocol.js'
 
 /**
@@ -147,17 +147,13 @@ const pct = (value: number) => (Number.isNaN(value) ? 'n/a' : `${(value * 100).t
 const SERIES = ['status_cache_lookups_total', 'adapter_timeouts_total', 'adapter_call_duration_seconds_count', 'sse_streams_closed_total'] as const
 
 function sloFigures (before: Record<string, number>, after: Record<string, number>) {
-  const lookups = deltaBy(before, after, 'status_cache_lookups_total', 'result')
-  const hit = lookups.hit ?? 0
-  const stale = lookups.stale ?? 0
-  const miss = lookups.miss ?? 0
-  const all = Object.values(lookups).reduce((sum, n) => sum + n, 0)
+  const lookups = lookupDelta(lookupsOf(before), lookupsOf(after))
   const timeouts = deltaBy(before, after, 'adapter_timeouts_total')[''] ?? 0
   const calls = deltaBy(before, after, 'adapter_call_duration_seconds_count')[''] ?? 0
   const closes = deltaBy(before, after, 'sse_streams_closed_total', 'reason')
   const serverCloses = Object.entries(closes).filter(([reason]) => reason !== 'client').reduce((sum, [, n]) => sum + n, 0)
   return {
-    lookups: { hit, stale, miss, hitRate: all > 0 ? (hit + stale) / all : NaN },
+    lookups,
     timeouts,
     calls,
     timeoutRate: calls > 0 ? timeouts / calls : NaN,

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer as createTcpServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
 import { deleteKeys, dropSchema } from '../test/support/cleanup.js'
-import { startSimulator, fingerprint, type Provider, type SimulatorCall } from '../test/simulator/simulator.js'
+import { providerEnv, startSimulator, fingerprint, type Provider, type SimulatorCall } from '../test/simulator/simulator.js'
 import { signToken } from '../src/lib/tokens.js'
 import { announce, onShutdown } from './lib/child.js'
 import { launch, OUT_DIR, type Launched } from './lib/proc.js'
@@ -100,11 +100,7 @@ const env: Record<string, string> = {
   PORT: '0',
   AUTH_JWT_SECRET: jwtSecret,
   CREDENTIALS_KEY: randomBytes(32).toString('base64'),
-  GITHUB_API_URL: providerUrls.github,
-  VERCEL_API_URL: providerUrls.vercel,
-  SANITY_API_URL: providerUrls.sanity,
-  SANITY_MANAGEMENT_API_URL: providerUrls.sanityManagement,
-  SUPABASE_API_URL: providerUrls.supabase,
+  ...providerEnv(providerUrls),
   ...(spec.databaseUrl
     ? { DATABASE_URL: spec.databaseUrl, DATABASE_SCHEMA: schema }
     : { DATABASE_URL: '', DATA_DIR: 'memory://' }),

@@ -1,29 +1,14 @@
-/** `status_cache_lookups_total` from a /metrics page, summed by result (hit | stale | miss). */
+/** `status_cache_lookups_total` summed by result (hit | stale | miss). */
 export type Lookups = Record<string, number>
 
-const LINE = /^status_cache_lookups_total\{([^}]*)\}\s+([0-9.eE+-]+)/
+const LOOKUPS = 'status_cache_lookups_total'
 
-export function parseLookups (text: string): Lookups {
-  const totals: Lookups = {}
-  for (const line of text.split('\n')) {
-    const match = LINE.exec(line)
-    if (!match) continue
-    const result = /result="([^"]*)"/.exec(match[1]!)?.[1] ?? 'unknown'
-    totals[result] = (totals[result] ?? 0) + Number(match[2])
-  }
-  return totals
-}
+/** The lookups among scraped samples (parseSamples / scrapeSamples), by result. */
+export const lookupsOf = (samples: Record<string, number>): Lookups => deltaBy({}, samples, LOOKUPS, 'result')
 
 /** Sum of /metrics lookups over several instances. */
 export async function scrapeLookups (urls: readonly string[]): Promise<Lookups> {
-  const pages = await Promise.all(urls.map(async (url) => {
-    const response = await fetch(`${url}/metrics`)
-    if (!response.ok) throw new Error(`${url}/metrics answered ${response.status}`)
-    return parseLookups(await response.text())
-  }))
-  const total: Lookups = {}
-  for (const page of pages) for (const [k, v] of Object.entries(page)) total[k] = (total[k] ?? 0) + v
-  return total
+  return lookupsOf(await scrapeSamples(urls, [LOOKUPS]))
 }
 
 export interface LookupDelta { hit: number, stale: number, miss: number, total: number, hitRate: number }
@@ -53,12 +38,14 @@ export function parseSamples (text: string, names: readonly string[]): Record<st
 
 /** The named counters summed over several instances' /metrics. */
 export async function scrapeSamples (urls: readonly string[], names: readonly string[]) {
-  const total: Record<string, number> = {}
-  for (const url of urls) {
+  // At once, so the instances are read at as nearly the same moment as possible.
+  const pages = await Promise.all(urls.map(async (url) => {
     const response = await fetch(`${url}/metrics`)
     if (!response.ok) throw new Error(`${url}/metrics answered ${response.status}`)
-    for (const [key, value] of Object.entries(parseSamples(await response.text(), names))) total[key] = (total[key] ?? 0) + value
-  }
+    return parseSamples(await response.text(), names)
+  }))
+  const total: Record<string, number> = {}
+  for (const page of pages) for (const [key, value] of Object.entries(page)) total[key] = (total[key] ?? 0) + value
   return total
 }
 

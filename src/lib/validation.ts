@@ -16,8 +16,10 @@ export const AJV_OPTIONS = { customOptions: { removeAdditional: false, coerceTyp
 /** Deeper than any request of this API needs, and shallow enough for every recursive walk after validation. */
 export const MAX_DEPTH = 64
 
+const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired surrogate (they cannot be stored)'
+
 /** Where, and why, a value cannot be stored as it is: the first such string, object key or nesting; else undefined. */
-export function unstorable (value: unknown): { path: string, message: string } | undefined {
+function unstorable (value: unknown): { path: string, message: string } | undefined {
   // A loop, not recursion: a JSON body may nest deeper than the call stack goes.
   const pending: Array<[unknown, string, number]> = [[value, '', 0]]
   for (let next = pending.pop(); next; next = pending.pop()) {
@@ -41,8 +43,6 @@ export function unstorable (value: unknown): { path: string, message: string } |
   return undefined
 }
 
-const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired surrogate (they cannot be stored)'
-
 /**
  * Adds one rule to a part's schema: no string in it PostgreSQL cannot store, no nesting past
  * MAX_DEPTH. Whatever a caller sends may end up in a text or jsonb column (link config, action
@@ -60,7 +60,7 @@ function refusingUnstorable (validate: Validator): Validator {
     check.errors = [{ keyword: 'storable', instancePath: problem.path, schemaPath: '#', params: {}, message: problem.message }]
     return false
   }, { ...validate, errors: validate.errors ?? null })
-  // The same properties as the Ajv function (Fastify gives one with a schemaEnv the parent, so it can coerce the root).
+  // Keeps the compiled function's own properties (schema, schemaEnv, …) for whatever reads them.
   return check as Validator
 }
 

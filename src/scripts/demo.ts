@@ -3,7 +3,7 @@ import { loadConfig } from '../../plugins/config.js'
 import { buildApp } from '../build-app.js'
 import { signToken } from '../lib/tokens.js'
 // The provider simulator the tests use: the same wire formats as GitHub, Vercel, Sanity and Supabase.
-import { startSimulator } from '../../test/simulator/simulator.js'
+import { providerEnv, startSimulator } from '../../test/simulator/simulator.js'
 import { DEMO_LINKS, DEMO_PROJECT } from './demo-project.js'
 
 /**
@@ -21,11 +21,7 @@ const config = loadConfig({
   // One-off secrets: the demo keeps nothing.
   AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
   CREDENTIALS_KEY: randomBytes(32).toString('base64'),
-  GITHUB_API_URL: sim.baseUrls.github,
-  VERCEL_API_URL: sim.baseUrls.vercel,
-  SANITY_API_URL: sim.baseUrls.sanity,
-  SANITY_MANAGEMENT_API_URL: sim.baseUrls.sanityManagement,
-  SUPABASE_API_URL: sim.baseUrls.supabase
+  ...providerEnv(sim.baseUrls)
 })
 const app = buildApp({ config })
 await app.listen({ port: config.port, host: config.host })

@@ -2,6 +2,7 @@ import t from 'tap'
 import { REAL_BACKENDS_PROBLEM, realOnly, testEnv } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
 import { startInstance } from '../support/instance.js'
+import { providerEnv } from '../simulator/simulator.js'
 import { eventually } from '../support/events.js'
 import { settled } from '../support/actions.js'
 import type { Action } from '../../src/schemas/action.js'
@@ -14,11 +15,7 @@ t.test('an instance killed (SIGKILL) while it runs actions: none is lost, none r
   const a = await startInstance(t, testEnv('real', {
     DATABASE_SCHEMA: b.schema!,
     REDIS_PREFIX: b.redisPrefix!,
-    GITHUB_API_URL: b.sim.baseUrls.github,
-    VERCEL_API_URL: b.sim.baseUrls.vercel,
-    SANITY_API_URL: b.sim.baseUrls.sanity,
-    SANITY_MANAGEMENT_API_URL: b.sim.baseUrls.sanityManagement,
-    SUPABASE_API_URL: b.sim.baseUrls.supabase,
+    ...providerEnv(b.sim.baseUrls),
     ...lease
   }))
   const projectId = 'p_killed_worker'

@@ -92,6 +92,17 @@ function parseBody (text: string): unknown {
   }
 }
 
+/** The service's environment that points its adapters at these provider APIs (the simulator's or relays to it). */
+export function providerEnv (baseUrls: Pick<Simulator['baseUrls'], 'github' | 'vercel' | 'sanity' | 'sanityManagement' | 'supabase'>) {
+  return {
+    GITHUB_API_URL: baseUrls.github,
+    VERCEL_API_URL: baseUrls.vercel,
+    SANITY_API_URL: baseUrls.sanity,
+    SANITY_MANAGEMENT_API_URL: baseUrls.sanityManagement,
+    SUPABASE_API_URL: baseUrls.supabase
+  }
+}
+
 export const fingerprint = (token: string) => 'sha256:' + createHash('sha256').update(token).digest('hex').slice(0, 12)
 
 function bearer (header: string | undefined, provider: Provider) {

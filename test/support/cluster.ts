@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js'
 import { signToken, type TokenClaims } from '../../src/lib/tokens.js'
 import { TEST_JWT_SECRET, testEnv } from '../helper.js'
 import { dropSchema, deleteKeys, TEST_DATABASE_URL } from './cleanup.js'
 import { startInstance, type Instance, type Owner } from './instance.js'
-import { LINK_CONFIGS } from './status-app.js'
-import { startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
+import { LINK_CONFIGS, setScenario } from './status-app.js'
+import { providerEnv, startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
 
 type Role = TokenClaims['roles'][string]
 
@@ -20,6 +21,8 @@ export interface Cluster {
   as (role: Role, projectId: string, sub?: string): { authorization: string }
   /** The first instance that is running (a test's "load balancer" of last resort). */
   alive (): Instance
+  /** Waits, on the shared database (no instance needed), until the action has succeeded or failed. */
+  settled (id: string): Promise<{ status: string, attempts: number, claimed_by: string | null }>
   /** Links a provider through a running instance, with a fresh token registered at the simulator. */
   link (projectId: string, provider: Provider, scenario?: ScenarioName, options?: ScenarioOptions): Promise<string>
 }
@@ -35,11 +38,7 @@ let tokens = 0
 export async function startCluster (owner: Owner, options: { size?: number, env?: Record<string, string> } = {}): Promise<Cluster> {
   const sim = await startSimulator()
   const env = testEnv('real', {
-    GITHUB_API_URL: sim.baseUrls.github,
-    VERCEL_API_URL: sim.baseUrls.vercel,
-    SANITY_API_URL: sim.baseUrls.sanity,
-    SANITY_MANAGEMENT_API_URL: sim.baseUrls.sanityManagement,
-    SUPABASE_API_URL: sim.baseUrls.supabase,
+    ...providerEnv(sim.baseUrls),
     LOG_LEVEL: 'info',
     ...options.env
   })
@@ -73,14 +72,21 @@ export async function startCluster (owner: Owner, options: { size?: number, env?
     redisPrefix,
     as,
     alive,
+    async settled (id) {
+      for (let i = 0; i < 600; i++) {
+        const row = await handle.db.selectFrom('integration_actions').select(['status', 'attempts', 'claimed_by']).where('id', '=', id).executeTakeFirstOrThrow()
+        if (row.status === 'succeeded' || row.status === 'failed') return row
+        await sleep(50)
+      }
+      throw new Error(`action ${id} did not finish`)
+    },
     async link (projectId, provider, scenario = 'healthy', scenarioOptions = {}) {
       const token = `tok_${provider}_cluster_${process.pid}_${++tokens}`
-      const config = LINK_CONFIGS[provider]
-      sim.setScenario(provider, token, scenario, { ...(provider === 'github' ? { branch: LINK_CONFIGS.github.branch } : {}), ...scenarioOptions })
+      setScenario(sim, provider, token, scenario, scenarioOptions)
       const response = await fetch(`${alive().url}/api/projects/${projectId}/integrations/${provider}`, {
         method: 'PUT',
         headers: { ...as('owner', projectId), 'content-type': 'application/json' },
-        body: JSON.stringify({ config, credentials: { token } })
+        body: JSON.stringify({ config: LINK_CONFIGS[provider], credentials: { token } })
       })
       if (response.status >= 300) throw new Error(`link failed: ${response.status} ${await response.text()}`)
       return token

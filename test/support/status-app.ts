@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import type { LightMyRequestResponse as Response } from 'fastify'
 import { build, type BackendName, type TestApp } from '../helper.js'
-import { startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
+import { providerEnv, startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
 
 /** Link configs whose names a viewer must never see in a response. */
 export const LINK_CONFIGS = {
@@ -20,6 +20,16 @@ export interface StatusApp extends TestApp {
 
 let tokens = 0
 
+/**
+ * Registers a provider token at the simulator under a scenario. The simulated repository's branch
+ * follows the GitHub link's config unless the options say otherwise.
+ */
+export function setScenario (sim: Simulator, provider: Provider, token: string, scenario: ScenarioName, options: ScenarioOptions & { config?: Record<string, unknown> } = {}) {
+  const { config, ...scenarioOptions } = options
+  const branch = provider === 'github' ? { branch: String((config ?? LINK_CONFIGS.github).branch) } : {}
+  sim.setScenario(provider, token, scenario, { ...branch, ...scenarioOptions })
+}
+
 /** The real app pointed at the provider simulator over loopback HTTP. */
 export async function statusApp (t: Test, options: { backend?: BackendName, env?: Record<string, string>, now?: () => number, sim?: Simulator, listen?: boolean } = {}): Promise<StatusApp> {
   const sim = options.sim ?? await startSimulator(options.now ? { now: options.now } : {})
@@ -29,11 +39,7 @@ export async function statusApp (t: Test, options: { backend?: BackendName, env?
     ...(options.listen ? { listen: true } : {}),
     ...(options.now ? { now: options.now } : {}),
     env: {
-      GITHUB_API_URL: sim.baseUrls.github,
-      VERCEL_API_URL: sim.baseUrls.vercel,
-      SANITY_API_URL: sim.baseUrls.sanity,
-      SANITY_MANAGEMENT_API_URL: sim.baseUrls.sanityManagement,
-      SUPABASE_API_URL: sim.baseUrls.supabase,
+      ...providerEnv(sim.baseUrls),
       // Generous, so a loaded CI machine still sees cold checks finish; deadline tests set their own.
       STATUS_DEADLINE_MS: '3000',
       PROVIDER_TIMEOUT_MS: '2000',
@@ -43,16 +49,14 @@ export async function statusApp (t: Test, options: { backend?: BackendName, env?
   return {
     ...built,
     sim,
-    async link (projectId, provider, scenario = 'healthy', { config, ...scenarioOptions } = {}) {
+    async link (projectId, provider, scenario = 'healthy', options = {}) {
       const token = `tok_${provider}_${process.pid}_${++tokens}`
-      // The simulated repository's branch follows the link unless the test says otherwise.
-      const branch = provider === 'github' ? { branch: String((config ?? LINK_CONFIGS.github).branch) } : {}
-      sim.setScenario(provider, token, scenario, { ...branch, ...scenarioOptions })
+      setScenario(sim, provider, token, scenario, options)
       const response = await built.app.inject({
         method: 'PUT',
         url: `/api/projects/${projectId}/integrations/${provider}`,
         headers: built.as('owner', projectId),
-        payload: { config: config ?? LINK_CONFIGS[provider], credentials: { token } }
+        payload: { config: options.config ?? LINK_CONFIGS[provider], credentials: { token } }
       })
       if (response.statusCode >= 300) throw new Error(`link failed: ${response.statusCode} ${response.body}`)
       return token
