@@ -129,3 +129,77 @@ export function withCommand (t: Test, command: string, debianPackage: string, na
   return t.test(name, { skip: `${command} not found` }, async () => {})
 }
 
+
+export interface Selector {
+  metric: string
+  matchers: Array<{ label: string, op: string, value: string }>
+}
+
+export interface QueryNames {
+  selectors: Selector[]
+  /** Labels named in by/without/on/ignoring/group_left/group_right. */
+  groupingLabels: string[]
+}
+
+const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan'])
+const IDENTIFIER = '[a-zA-Z_:][a-zA-Z0-9_:]*'
+
+/**
+ * The series a PromQL expression reads: metric names with their label matchers, and the labels it
+ * groups by. Enough of PromQL for alert and dashboard expressions (no strings outside matchers,
+ * no `__name__` matchers); a function name is an identifier followed by `(`.
+ */
+export function queryNames (expr: string): QueryNames {
+  const selectors: Selector[] = []
+  const groupingLabels: string[] = []
+  let rest = expr
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_all, _keyword, labels: string) => {
+      groupingLabels.push(...labels.split(',').map((l) => l.trim()).filter(Boolean))
+      return ' '
+    })
+  rest = rest.replace(new RegExp(`(${IDENTIFIER})?\\s*\\{([^}]*)\\}`, 'g'), (_all, metric: string | undefined, body: string) => {
+    if (!metric) throw new Error(`a selector without a metric name in ${expr}`)
+    const matchers = [...body.matchAll(new RegExp(`(${IDENTIFIER})\\s*(=~|!~|!=|=)\\s*"([^"]*)"`, 'g'))].map((m) => ({ label: m[1]!, op: m[2]!, value: m[3]! }))
+    selectors.push({ metric, matchers })
+    return ' '
+  })
+  for (const match of rest.matchAll(new RegExp(`(${IDENTIFIER})(\\s*\\()?`, 'g'))) {
+    if (match[2] || PROMQL_KEYWORDS.has(match[1]!.toLowerCase())) continue
+    selectors.push({ metric: match[1]!, matchers: [] })
+  }
+  return { selectors, groupingLabels }
+}
+
+export interface Exposition {
+  /** Metric family name → type, from `# TYPE` lines. */
+  types: Map<string, string>
+  /** Sample name (`x_bucket`, `y_total`) → the label sets of its samples. */
+  samples: Map<string, Array<Record<string, string>>>
+}
+
+/** Parses Prometheus text exposition (what /metrics answers). */
+export function parseExposition (text: string): Exposition {
+  const types = new Map<string, string>()
+  const samples = new Map<string, Array<Record<string, string>>>()
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line)
+    if (type) { types.set(type[1]!, type[2]!); continue }
+    if (line === '' || line.startsWith('#')) continue
+    const sample = new RegExp(`^(${IDENTIFIER})(?:\\{(.*)\\})? \\S+`).exec(line)
+    if (!sample) throw new Error(`unreadable exposition line: ${line}`)
+    const labels = Object.fromEntries([...(sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]))
+    const list = samples.get(sample[1]!) ?? []
+    list.push(labels)
+    samples.set(sample[1]!, list)
+  }
+  return { types, samples }
+}
+
+/** The family a sample name belongs to: `x_bucket` → `x` when `x` is a histogram. */
+export function familyOf (exposition: Exposition, name: string) {
+  if (exposition.types.has(name)) return name
+  const suffix = /^(.*)_(bucket|count|sum)$/.exec(name)
+  if (suffix && ['histogram', 'summary'].includes(exposition.types.get(suffix[1]!) ?? '')) return suffix[1]!
+  return undefined
+}
