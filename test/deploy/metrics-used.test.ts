@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -50,7 +51,7 @@ t.test('the dashboard is one Grafana dashboard whose datasource is a template va
 })
 
 /** A JWKS on loopback, so an instance configured for an identity provider exports its JWKS series. */
-async function jwksServer (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function jwksServer (t: Test) {
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const body = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'metrics-test', use: 'sig', alg: 'RS256' }] })
   const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(body) })

@@ -129,7 +129,6 @@ export function withCommand (t: Test, command: string, debianPackage: string, na
   return t.test(name, { skip: `${command} not found` }, async () => {})
 }
 
-
 export interface Selector {
   metric: string
   matchers: Array<{ label: string, op: string, value: string }>
