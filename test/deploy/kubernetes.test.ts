@@ -28,7 +28,7 @@ t.test('every manifest is valid against the Kubernetes schema of its kind', asyn
 })
 
 t.test('no manifest has a field the Kubernetes API does not know', async (t) => {
-  t.same(unknownFieldProblems(manifests), [])
+  t.same(await unknownFieldProblems(manifests), [])
 })
 
 t.test('the validators refuse what the API server would', async (t) => {
@@ -43,7 +43,7 @@ t.test('the validators refuse what the API server would', async (t) => {
   const misspelt = structuredClone(deployment)
   const container = misspelt.spec.template.spec.containers[0]
   container.readinesProbe = container.readinessProbe
-  const problems = unknownFieldProblems([{ file: 'deployment.yaml', index: 0, doc: misspelt }])
+  const problems = await unknownFieldProblems([{ file: 'deployment.yaml', index: 0, doc: misspelt }])
   t.equal(problems.length, 1, 'one unknown field')
   t.match(problems[0], /deployment\.yaml #0: .*readinesProbe/)
 })

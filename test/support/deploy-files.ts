@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
+import type ts from 'typescript'
 import { parseAllDocuments, parse } from 'yaml'
 import type { Test } from 'tap'
 import { EnvSchema } from '../../src/config/env-schema.js'
@@ -73,7 +73,9 @@ export async function schemaProblems (doc: any): Promise<string[]> {
  * generated from the same OpenAPI document: TypeScript's excess-property check names any field the
  * API does not have, at any depth. Returns the diagnostics per manifest, empty when all are clean.
  */
-export function unknownFieldProblems (manifests: Array<Pick<Manifest, 'file' | 'index' | 'doc'>>): string[] {
+export async function unknownFieldProblems (manifests: Array<Pick<Manifest, 'file' | 'index' | 'doc'>>): Promise<string[]> {
+  // Loaded here, not at the top: compiling TypeScript's own 9 MB would block other tests' event loop at import.
+  const { default: ts } = await import('typescript')
   const fileName = join(KUBERNETES, '__manifest-types__.ts')
   // One chunk of text per import and per object; lineOwner maps each generated line back to its manifest.
   const chunks: Array<{ text: string, owner: string }> = [
