@@ -2,6 +2,7 @@ import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { loadConfig } from '../../plugins/config.js'
 import { DEPLOY, ENV_NAMES, ROOT, readText, readYaml, withCommand } from '../support/deploy-files.js'
 
 // deploy/compose.yaml, its proxy and Prometheus configuration, and the Dockerfile they build:
@@ -144,4 +145,18 @@ t.test('the Dockerfile runs what compose and Kubernetes expect', async (t) => {
   }
   const dockerignore = readText('.dockerignore').split('\n')
   t.ok(dockerignore.includes('!test/simulator'), 'the simulator sources reach the build')
+  t.ok(dockerignore.includes('deploy'), 'deploy/.env (the compose secrets) never reaches the build context')
+})
+
+t.test('make-env.sh prints fresh secrets the service accepts in production', async (t) => {
+  const run = () => Object.fromEntries(execFileSync(join(DEPLOY, 'make-env.sh'), { encoding: 'utf8' }).trim().split('\n').map((line) => {
+    const at = line.indexOf('=')
+    return [line.slice(0, at), line.slice(at + 1)]
+  }))
+  const env = run()
+  t.same(Object.keys(env).sort(), ['AUTH_JWT_SECRET', 'CREDENTIALS_KEY', 'POSTGRES_PASSWORD'])
+  const config = loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: env.AUTH_JWT_SECRET, CREDENTIALS_KEY: env.CREDENTIALS_KEY })
+  t.equal(config.production, true, 'boot accepts them')
+  t.match(env.POSTGRES_PASSWORD, /^[0-9a-f]{48}$/, 'safe inside the DATABASE_URL without escaping')
+  t.not(run().AUTH_JWT_SECRET, env.AUTH_JWT_SECRET, 'fresh every time')
 })
