@@ -130,7 +130,15 @@ function replyFor (ctx: RequestContext, module: ProviderModule): Reply {
   return match ? match.handler(ctx, match.params) : module.notFound(ctx)
 }
 
-export async function startSimulator (options: { now?: () => number, delayMs?: number } = {}): Promise<Simulator> {
+export interface SimulatorOptions {
+  now?: () => number
+  delayMs?: number
+  /** Where to listen; tests keep the defaults (loopback, a port the OS picks). */
+  host?: string
+  port?: number
+}
+
+export async function startSimulator (options: SimulatorOptions = {}): Promise<Simulator> {
   const now = options.now ?? Date.now
   const scenarios = new Map<string, { scenario: ScenarioName, options: ScenarioOptions }>()
   const calls: SimulatorCall[] = []
@@ -263,7 +271,7 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
