@@ -82,21 +82,22 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body))
   // A delivery's claim outlives its slowest legitimate handling: a provider check (with its
   // retry, under PROVIDER_TIMEOUT_MS) plus waiting as long again for another instance's check.
-  const deliveries = createWebhookDeliveries(fastify.db, 2 * fastify.config.status.providerTimeoutMs + 2_000)
+  const deliveryLeaseMs = 2 * fastify.config.status.providerTimeoutMs + 2_000
+  const deliveries = createWebhookDeliveries(fastify.db, deliveryLeaseMs)
 
   for (const provider of ['github', 'vercel', 'sanity'] as const) {
     fastify.post(`/api/webhooks/${provider}`, {
       schema: {
         tags: ['webhooks'],
         summary: `${provider[0]!.toUpperCase()}${provider.slice(1)} webhook deliveries`,
-        description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401.',
+        description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).',
         response: {
           202: Type.Object({
             received: Type.Literal(true),
             duplicate: Type.Boolean({ description: 'This delivery id was handled before; ignored' }),
             refreshed: Type.Integer({ minimum: 0, description: 'Links re-checked because of it' })
           }),
-          ...errorResponses(400, 401, 413, 415)
+          ...errorResponses(400, 401, 409, 413, 415)
         }
       }
     }, async (request, reply) => {
@@ -110,8 +111,14 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         throw new AppError('INVALID_JSON')
       }
       const delivery = storableDelivery(READERS[provider](request, body))
-      const holder = delivery.id === undefined ? undefined : await deliveries.claim(provider, delivery.id)
-      if (delivery.id !== undefined && !holder) return reply.code(202).send({ received: true as const, duplicate: true, refreshed: 0 })
+      const claim = delivery.id === undefined ? undefined : await deliveries.claim(provider, delivery.id)
+      if (claim && 'handled' in claim) {
+        if (claim.handled) return reply.code(202).send({ received: true as const, duplicate: true, refreshed: 0 })
+        // Another handler holds it: not acknowledged, so the provider's retry (or a redelivery)
+        // finds it handled, or taken over if that handler died.
+        throw new AppError('WEBHOOK_DELIVERY_IN_FLIGHT', undefined, { headers: { 'retry-after': String(Math.ceil(deliveryLeaseMs / 1000)) } })
+      }
+      const holder = claim?.holder
       faultPoint('after-webhook-claim')
       try {
         const projects = delivery.match ? await matchingProjects(provider, delivery.match) : []

@@ -14,8 +14,11 @@ export function createWebhookDeliveries (db: Kysely<Database>, leaseMs: number) 
   const ids = (provider: string, deliveryId: string) => ({ provider, delivery_id: deliveryId.slice(0, 200) })
 
   return {
-    /** This handler's claim on the delivery (a holder to mark it with), or undefined for a duplicate. */
-    async claim (provider: string, deliveryId: string): Promise<string | undefined> {
+    /**
+     * This handler's claim on the delivery (a holder to mark it with); else whether the delivery
+     * was handled (a duplicate) or is still held by a handler whose lease runs.
+     */
+    async claim (provider: string, deliveryId: string): Promise<{ holder: string } | { handled: boolean }> {
       const holder = randomUUID()
       const lease = sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`
       // One statement: of two racing redeliveries, PostgreSQL lets exactly one insert or take over.
@@ -27,7 +30,12 @@ export function createWebhookDeliveries (db: Kysely<Database>, leaseMs: number) 
           .where('webhook_deliveries.lease_until', '<', sql<Date>`now()`))
         .returning('delivery_id')
         .executeTakeFirst()
-      return row ? holder : undefined
+      if (row) return { holder }
+      const seen = await db.selectFrom('webhook_deliveries').select('handled_at')
+        .where('provider', '=', provider).where('delivery_id', '=', ids(provider, deliveryId).delivery_id)
+        .executeTakeFirst()
+      // Gone between the two statements (a failed handler gave it back): the provider may retry.
+      return { handled: seen ? seen.handled_at !== null : false }
     },
 
     /** The delivery's work is done: later redeliveries are duplicates. */
