@@ -82,8 +82,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body))
   // A delivery's claim outlives its slowest legitimate handling: a provider check (with its
   // retry, under PROVIDER_TIMEOUT_MS) plus waiting as long again for another instance's check.
-  const deliveryLeaseMs = 2 * fastify.config.status.providerTimeoutMs + 2_000
-  const deliveries = createWebhookDeliveries(fastify.db, deliveryLeaseMs)
+  const deliveries = createWebhookDeliveries(fastify.db, 2 * fastify.config.status.providerTimeoutMs + 2_000)
 
   for (const provider of ['github', 'vercel', 'sanity'] as const) {
     fastify.post(`/api/webhooks/${provider}`, {
@@ -116,7 +115,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         if (claim.handled) return reply.code(202).send({ received: true as const, duplicate: true, refreshed: 0 })
         // Another handler holds it: not acknowledged, so the provider's retry (or a redelivery)
         // finds it handled, or taken over if that handler died.
-        throw new AppError('WEBHOOK_DELIVERY_IN_FLIGHT', undefined, { headers: { 'retry-after': String(Math.ceil(deliveryLeaseMs / 1000)) } })
+        throw new AppError('WEBHOOK_DELIVERY_IN_FLIGHT', undefined, { headers: { 'retry-after': String(claim.leftS) } })
       }
       const holder = claim?.holder
       faultPoint('after-webhook-claim')

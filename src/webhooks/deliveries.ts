@@ -16,9 +16,9 @@ export function createWebhookDeliveries (db: Kysely<Database>, leaseMs: number) 
   return {
     /**
      * This handler's claim on the delivery (a holder to mark it with); else whether the delivery
-     * was handled (a duplicate) or is still held by a handler whose lease runs.
+     * was handled (a duplicate) or is still held by a handler, for how many more seconds at most.
      */
-    async claim (provider: string, deliveryId: string): Promise<{ holder: string } | { handled: boolean }> {
+    async claim (provider: string, deliveryId: string): Promise<{ holder: string } | { handled: boolean, leftS: number }> {
       const holder = randomUUID()
       const lease = sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`
       // One statement: of two racing redeliveries, PostgreSQL lets exactly one insert or take over.
@@ -31,11 +31,12 @@ export function createWebhookDeliveries (db: Kysely<Database>, leaseMs: number) 
         .returning('delivery_id')
         .executeTakeFirst()
       if (row) return { holder }
-      const seen = await db.selectFrom('webhook_deliveries').select('handled_at')
+      const seen = await db.selectFrom('webhook_deliveries')
+        .select(['handled_at', sql<number>`ceil(extract(epoch from lease_until - now()))::int`.as('left_s')])
         .where('provider', '=', provider).where('delivery_id', '=', ids(provider, deliveryId).delivery_id)
         .executeTakeFirst()
       // Gone between the two statements (a failed handler gave it back): the provider may retry.
-      return { handled: seen ? seen.handled_at !== null : false }
+      return { handled: seen ? seen.handled_at !== null : false, leftS: Math.max(1, seen?.left_s ?? 1) }
     },
 
     /** The delivery's work is done: later redeliveries are duplicates. */

@@ -64,14 +64,18 @@ function deathOf (instance: Instance) {
 const diedAt = (instance: Instance, point: FaultPoint) =>
   instance.logs.some((line) => line.includes(`"faultPoint":"${point}"`))
 
-/** The action's events in the log, in log order: the story a stream client is told. */
+/**
+ * The action's events in the log, in log order: the story a stream client is told, as
+ * `status/attempt`, progress reports (more events of the same status and attempt) folded in.
+ */
 async function story (c: Cluster, projectId: string, actionId: string) {
   const rows = await c.db.selectFrom('integration_events').select(['seq', 'payload'])
     .where('project_id', '=', projectId).where('type', '=', 'action')
     .where(sql<string>`payload ->> 'id'`, '=', actionId)
     .orderBy('seq').execute()
   const seqs = rows.map((row) => Number(row.seq))
-  return { statuses: rows.map((row) => (row.payload as Action).status), increasing: seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!) }
+  const steps = rows.map((row) => `${(row.payload as Action).status}/${(row.payload as Action).attempts}`)
+  return { steps: steps.filter((step, i) => step !== steps[i - 1]), increasing: seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!) }
 }
 
 /** Measured times, printed at the end (docs/operations.md quotes them). */
@@ -123,7 +127,7 @@ t.test('every crash window of the action path: a retrying client gets its answer
     t.equal(vercelPosts() - before, 1, 'the deploy reached Vercel once')
     const actions = await c.db.selectFrom('integration_actions').select('id').where('idempotency_key', '=', key).execute()
     t.equal(actions.length, 1, 'one action for the key')
-    t.same(await story(c, projectId, accepted.body.id), { statuses: ['pending', 'running', 'succeeded'], increasing: true }, 'the log: pending, running, succeeded')
+    t.same(await story(c, projectId, accepted.body.id), { steps: ['pending/0', 'running/1', 'succeeded/1'], increasing: true }, 'the log: pending, running (B), succeeded; nothing from A')
   })
 
   await t.test('2. after the action is stored, before the 202 is written', async (t) => {
@@ -143,7 +147,7 @@ t.test('every crash window of the action path: a retrying client gets its answer
     const done = await c.settled(replay.body.id)
     t.match(done, { status: 'succeeded', attempts: 1 }, 'B ran the action A had stored, once')
     t.equal(vercelPosts() - before, 1, 'the deploy reached Vercel once')
-    t.same(await story(c, projectId, replay.body.id), { statuses: ['pending', 'running', 'succeeded'], increasing: true })
+    t.same(await story(c, projectId, replay.body.id), { steps: ['pending/0', 'running/1', 'succeeded/1'], increasing: true }, 'the log: pending (A), running (B), succeeded')
   })
 
   /** Sends deploys to A until A's runner is the one that takes one (and dies at `point`). */
@@ -185,7 +189,7 @@ t.test('every crash window of the action path: a retrying client gets its answer
       'taken over by B after the lease; a deploy is not repeated: failed as interrupted')
     t.equal(done.status, 'failed')
     t.equal(vercelPosts() - before, 0, 'Vercel was never called (A died before the call)')
-    t.same(await story(c, projectId, replay.body.id), { statuses: ['pending', 'running', 'running', 'failed'], increasing: true }, 'the log: pending, running (A), running (B), failed')
+    t.same(await story(c, projectId, replay.body.id), { steps: ['pending/0', 'running/1', 'running/2', 'failed/2'], increasing: true }, 'the log: pending, running (A), running (B), failed')
     figure(t, `before-executor-run: replayed 202 after ${replay.at - crash} ms; finished action after ${final - crash} ms (action lease ${ACTION_LEASE_MS} ms)`)
   })
 
@@ -199,7 +203,7 @@ t.test('every crash window of the action path: a retrying client gets its answer
     t.match(await c.db.selectFrom('integration_actions').selectAll().where('id', '=', replay.body.id).executeTakeFirstOrThrow(), { status: 'failed', attempts: 2, error: { code: 'interrupted', message: /check the provider/ } },
       'B does not deploy again: failed as interrupted, telling the user to check Vercel')
     t.equal(vercelPosts() - before, 1, 'the deploy reached Vercel exactly once')
-    t.same(await story(c, projectId, replay.body.id), { statuses: ['pending', 'running', 'running', 'failed'], increasing: true })
+    t.same(await story(c, projectId, replay.body.id), { steps: ['pending/0', 'running/1', 'running/2', 'failed/2'], increasing: true }, 'the log: pending, running (A, its progress), running (B), failed')
     figure(t, `after-provider-call: replayed 202 after ${replay.at - crash} ms; finished action after ${final - crash} ms (action lease ${ACTION_LEASE_MS} ms)`)
   })
 
@@ -215,13 +219,17 @@ t.test('every crash window of the action path: a retrying client gets its answer
       'x-hub-signature-256': 'sha256=' + createHmac('sha256', WEBHOOK_SECRET).update(payload).digest('hex')
     }
     const deliver = async (instance: Instance) => {
+      const sentAt = Date.now()
       const response = await fetch(`${instance.url}/api/webhooks/github`, { method: 'POST', headers, body: payload })
-      return { status: response.status, body: await response.json() as any, retryAfter: Number(response.headers.get('retry-after') ?? 0), at: Date.now() }
+      return { status: response.status, body: await response.json() as any, retryAfter: Number(response.headers.get('retry-after') ?? 0), sentAt, at: Date.now() }
     }
     const died = deathOf(a)
     await t.rejects(deliver(a), 'the provider got no answer from A')
     const crash = await died
     t.ok(diedAt(a, 'after-webhook-claim'), 'A died after claiming the delivery')
+    const claim = await c.db.selectFrom('webhook_deliveries').select(['lease_until', 'handled_at']).where('delivery_id', '=', headers['x-github-delivery']).executeTakeFirstOrThrow()
+    t.equal(claim.handled_at, null, 'the delivery is claimed, not handled')
+    const leaseEnd = claim.lease_until!.getTime()
     const calls = c.sim.callCount({ provider: 'github', token })
     // The provider redelivers to B, honouring Retry-After.
     const answers = []
@@ -234,9 +242,10 @@ t.test('every crash window of the action path: a retrying client gets its answer
     const handled = answers.at(-1)!
     t.ok(answers.slice(0, -1).every((answer) => answer.body.code === 'WEBHOOK_DELIVERY_IN_FLIGHT'), 'not acknowledged while A\'s claim was alive')
     t.same(handled.body, { received: true, duplicate: false, refreshed: 1 }, 'then taken over and handled, not ignored as a duplicate')
+    t.ok(handled.sentAt < leaseEnd + BOUND_MS, 'by the redelivery sent (as Retry-After told) before the lease expiry plus 2 s')
     t.ok(c.sim.callCount({ provider: 'github', token }) > calls, 'the link was re-checked')
     t.same((await deliver(b)).body, { received: true, duplicate: true, refreshed: 0 }, 'a later redelivery is a duplicate')
-    figure(t, `after-webhook-claim: handled after ${handled.at - crash} ms from the crash (delivery lease ${2 * PROVIDER_TIMEOUT_MS + 2000} ms; ${answers.length - 1} × 409 before it)`)
+    figure(t, `after-webhook-claim: handled after ${handled.at - crash} ms from the crash (delivery lease ${2 * PROVIDER_TIMEOUT_MS + 2000} ms; ${handled.at - leaseEnd} ms after the lease ran out; ${answers.length - 1} × 409 before it)`)
   })
 
   await t.test('two retries racing on two instances for one expired claim: exactly one wins', async (t) => {
