@@ -58,6 +58,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     hostWorkerToken: env.HOST_WORKER_TOKEN,
     devLogin: env.DEV_LOGIN && !production,
     actionLeaseMs: env.ACTION_LEASE_MS,
+    idempotencyLeaseMs: env.IDEMPOTENCY_LEASE_MS,
     webhookSecrets: { github: env.GITHUB_WEBHOOK_SECRET, vercel: env.VERCEL_WEBHOOK_SECRET, sanity: env.SANITY_WEBHOOK_SECRET },
     publicUrl: trimSlash(env.PUBLIC_URL),
     oauth: {

@@ -26,6 +26,7 @@ export const ERROR_CATALOG = {
   ACTION_NOT_FOUND: { status: 404, message: 'No such action' },
   ROLLOUT_OVERRIDE_NOT_FOUND: { status: 404, message: 'No rollout override is set here' },
   IDEMPOTENCY_REQUEST_IN_FLIGHT: { status: 409, message: 'A request with this Idempotency-Key is still being accepted; retry shortly' },
+  WEBHOOK_DELIVERY_IN_FLIGHT: { status: 409, message: 'This delivery is still being handled; deliver it again later if it was not' },
   ACTION_NOT_CLAIMED: { status: 409, message: 'This action is not held by this worker' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported Content-Type; send application/json' },

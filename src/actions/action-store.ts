@@ -21,7 +21,11 @@ export interface NewAction {
   fingerprint: string
 }
 
-export type KeyClaim = { kind: 'claimed' } | { kind: 'replay', action: Action }
+/** The key is this request's to fill (`holder` fences it), or it names an action already stored. */
+export type KeyClaim = { kind: 'claimed', holder: string } | Replay
+export interface Replay { kind: 'replay', action: Action }
+
+const inFlight = () => new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
 
 const iso = (date: Date | null) => (date ? date.toISOString() : undefined)
 
@@ -100,11 +104,11 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
   }
 
   /** What an existing key means for a request with this fingerprint (throws 422 or 409). */
-  async function interpret (row: NonNullable<Awaited<ReturnType<typeof keyRow>>>, fingerprint: string): Promise<KeyClaim> {
+  async function interpret (row: NonNullable<Awaited<ReturnType<typeof keyRow>>>, fingerprint: string): Promise<Replay> {
     if (row.request_fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED')
-    if (row.action_id === null) throw new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
+    if (row.action_id === null) throw inFlight()
     const action = await get(row.action_id)
-    if (!action) throw new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
+    if (!action) throw inFlight()
     return { kind: 'replay', action }
   }
 
@@ -118,30 +122,56 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
     toAction,
 
     /**
-     * Takes the key for this request, or says what an earlier request with it means: the key row
-     * commits on its own, so a duplicate arriving before the action is stored sees it (409).
+     * Takes the key for this request, or says what an earlier request with it means. The claim
+     * commits on its own, so a duplicate arriving before the action is stored sees it (409), and
+     * it is a lease: `holder` holds it until `leaseMs` from now. A claim whose lease ran out with no
+     * action (its request died) is taken over by the next request with the same fingerprint, in
+     * one conditional UPDATE: of two racing retries PostgreSQL's row lock lets exactly one match.
      */
-    async claimKey (projectId: string, userId: string, key: string, fingerprint: string): Promise<KeyClaim> {
+    async claimKey (projectId: string, userId: string, key: string, fingerprint: string, holder: string, leaseMs: number): Promise<KeyClaim> {
+      const lease = sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`
       await db.deleteFrom('action_idempotency_keys')
         .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
         .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`)
         .execute()
       const claimed = await db.insertInto('action_idempotency_keys')
-        .values({ project_id: projectId, user_id: userId, idempotency_key: key, request_fingerprint: fingerprint })
+        .values({ project_id: projectId, user_id: userId, idempotency_key: key, request_fingerprint: fingerprint, claimed_by: holder, lease_until: lease })
         .onConflict((oc) => oc.doNothing())
         .returning('project_id')
         .executeTakeFirst()
-      if (claimed) return { kind: 'claimed' }
+      if (claimed) return { kind: 'claimed', holder }
       const row = await keyRow(projectId, userId, key)
       // Released between our insert and our read: the caller may simply retry.
-      if (!row) throw new AppError('IDEMPOTENCY_REQUEST_IN_FLIGHT', undefined, { headers: { 'retry-after': '1' } })
-      return interpret(row, fingerprint)
+      if (!row) throw inFlight()
+      if (row.request_fingerprint === fingerprint && row.action_id === null) {
+        // Taken over only if expired, by the database's clock (instances' clocks may differ).
+        const taken = await db.updateTable('action_idempotency_keys')
+          .set({ claimed_by: holder, lease_until: lease })
+          .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
+          .where('action_id', 'is', null).where('request_fingerprint', '=', fingerprint)
+          .where('lease_until', '<', sql<Date>`now()`)
+          .returning('project_id')
+          .executeTakeFirst()
+        if (taken) return { kind: 'claimed', holder }
+      }
+      return interpret(await keyRow(projectId, userId, key) ?? row, fingerprint)
     },
 
-    /** Stores the action for a claimed key, with its first transition, in one transaction. */
-    async create (input: NewAction): Promise<Action> {
+    /**
+     * Stores the action for a claimed key, with its first transition, in one transaction; only
+     * while `holder` still holds the claim (a request so slow that its claim was taken over must
+     * not store a second action). Otherwise it answers as a retry would: the replay, or 409.
+     */
+    async create (input: NewAction, holder: string): Promise<Replay | { kind: 'created', action: Action }> {
       const { projectId, userId, idempotencyKey: key, fingerprint } = input
       const row = await change(async (trx, emitted) => {
+        // The key row first: its lock orders us against a takeover, and says whether we still hold it.
+        const held = await trx.updateTable('action_idempotency_keys').set({ claimed_by: holder })
+          .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
+          .where('claimed_by', '=', holder).where('action_id', 'is', null)
+          .returning('project_id')
+          .executeTakeFirst()
+        if (!held) return undefined
         await trx.insertInto('projects').values({ id: projectId, team_id: null }).onConflict((oc) => oc.column('id').doNothing()).execute()
         const inserted = await trx.insertInto('integration_actions').values({
           project_id: projectId,
@@ -161,14 +191,17 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
           .execute()
         return inserted
       })
-      return toAction(row)
+      if (row) return { kind: 'created', action: toAction(row) }
+      const current = await keyRow(projectId, userId, key)
+      if (!current) throw inFlight()
+      return interpret(current, fingerprint)
     },
 
-    /** Frees a key whose request was refused after it was claimed (e.g. by the rate limit). */
-    async release (projectId: string, userId: string, key: string) {
+    /** Frees a key whose request was refused after it was claimed (e.g. by the rate limit), if still ours. */
+    async release (projectId: string, userId: string, key: string, holder: string) {
       await db.deleteFrom('action_idempotency_keys')
         .where('project_id', '=', projectId).where('user_id', '=', userId).where('idempotency_key', '=', key)
-        .where('action_id', 'is', null).execute()
+        .where('claimed_by', '=', holder).where('action_id', 'is', null).execute()
     },
 
     async list (projectId: string, { limit, before }: { limit: number, before?: { createdAt: Date, id: string } }) {

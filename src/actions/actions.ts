@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
@@ -105,20 +105,25 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     },
 
     /**
-     * Step one, before the rate limit: takes the Idempotency-Key (or finds the action an earlier
-     * request with it created).
+     * Step one, before the rate limit: takes the Idempotency-Key for IDEMPOTENCY_LEASE_MS (or
+     * finds the action an earlier request with it created). The holder names this instance's
+     * runner and the request, so an operator can tell whose claim a key row is.
      */
-    claim: (action: PreparedAction) => store.claimKey(action.projectId, action.userId, action.idempotencyKey, action.fingerprint),
+    claim: (action: PreparedAction) => store.claimKey(action.projectId, action.userId, action.idempotencyKey, action.fingerprint,
+      `${runner.worker}/${randomUUID()}`, fastify.config.idempotencyLeaseMs),
 
-    /** Gives a claimed key back when the request is refused after all (rate limit, error). */
-    release: (action: PreparedAction) => store.release(action.projectId, action.userId, action.idempotencyKey),
+    /** Gives a claimed key back when the request is refused after all (rate limit, error), if it still holds it. */
+    release: (action: PreparedAction, holder: string) => store.release(action.projectId, action.userId, action.idempotencyKey, holder),
 
-    /** Step two: stores the action (before the 202 is sent) and wakes a worker. */
-    async accept (prepared: PreparedAction) {
+    /**
+     * Step two: stores the action (before the 202 is sent) and wakes a worker; or, when this
+     * request's claim was taken over meanwhile, the answer a retry gets (the replay, or 409).
+     */
+    async accept (prepared: PreparedAction, holder: string) {
       const params = sealParams(prepared.projectId, prepared.provider, prepared.params)
-      const action = await store.create({ ...prepared, params })
-      if (prepared.mode === 'inline') runner.nudge()
-      return action
+      const stored = await store.create({ ...prepared, params }, holder)
+      if (stored.kind === 'created' && prepared.mode === 'inline') runner.nudge()
+      return stored
     },
 
     get: store.get,

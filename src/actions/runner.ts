@@ -6,6 +6,7 @@ import type { ProviderHttp } from '../aggregator/provider-http.js'
 import { isProviderFailure } from '../aggregator/adapter.js'
 import { ActionFailure, type ActionExecutor, type ExecutionContext } from './executor.js'
 import { toAction, type ActionStore } from './action-store.js'
+import { faultPoint } from '../lib/fault-points.js'
 
 export interface RunnerOptions {
   store: ActionStore
@@ -95,7 +96,9 @@ export function createRunner ({
         },
         ...services(action.projectId, action.provider)
       }
+      faultPoint('before-executor-run')
       const result = await definition.run(context)
+      faultPoint('after-provider-call')
       await finish(action.id, { status: 'succeeded', result })
     } catch (error) {
       await finish(action.id, { status: 'failed', error: describeFailure(error, signal) })

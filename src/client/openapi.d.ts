@@ -1478,7 +1478,7 @@ export interface paths {
         put?: never;
         /**
          * Github webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
             parameters: {
@@ -1516,6 +1516,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1569,7 +1578,7 @@ export interface paths {
         put?: never;
         /**
          * Vercel webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
             parameters: {
@@ -1607,6 +1616,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1660,7 +1678,7 @@ export interface paths {
         put?: never;
         /**
          * Sanity webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
             parameters: {
@@ -1698,6 +1716,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2335,7 +2362,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "DEV_LOGIN_DISABLED" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "ROLLOUT_OVERRIDE_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "DEV_LOGIN_DISABLED" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "ROLLOUT_OVERRIDE_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "WEBHOOK_DELIVERY_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description HTTP reason phrase */
             error: string;
             /** @description Human-readable explanation; masked for 5xx */

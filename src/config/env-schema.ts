@@ -48,6 +48,7 @@ export const EnvSchema = Type.Object({
   HOST_WORKER_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'Bearer secret of the host workspace\'s action worker; unset = the host queue endpoints refuse everyone' })),
   BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' }),
   ACTION_LEASE_MS: Type.Integer({ minimum: 500, maximum: 600_000, default: 30_000, description: 'How long an instance holds a running inline action without renewing; a dead instance\'s action is taken over after it' }),
+  IDEMPOTENCY_LEASE_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 10_000, description: 'How long a request holds its Idempotency-Key before its action is stored; a retry after it, finding no action (the request died), takes the key over' }),
   DEV_LOGIN: Type.Boolean({ default: false, description: 'Enables GET /api/dev/login (signs the browser in as anyone; for `npm run demo`); always refused when NODE_ENV=production' }),
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: 15_000, description: 'Interval of the `:hb` comment on every open event stream' }),
   SSE_RETRY_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: 3_000, description: 'The `retry:` hint sent to event-stream clients' }),

@@ -75,6 +75,10 @@ export interface ActionIdempotencyKeysTable {
   request_fingerprint: string
   action_id: string | null
   created_at: Generated<Date>
+  /** The request holding the claim (instance and request ids); null for claims older than leases. */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>
+  /** Until when the claim holds while action_id is null; then another request may take it over. */
+  lease_until: Timestamp
 }
 
 export interface OAuthStatesTable {
@@ -93,6 +97,11 @@ export interface WebhookDeliveriesTable {
   provider: string
   delivery_id: string
   received_at: Generated<Date>
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>
+  /** Until when the handler holds the delivery; a redelivery after it (unhandled) is handled again. */
+  lease_until: NullableTimestamp
+  /** Set once the delivery's refreshes are done; null while it is being handled. */
+  handled_at: NullableTimestamp
 }
 
 export interface IntegrationActionTransitionsTable {

@@ -5,6 +5,7 @@ import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
 import { Action, ActionList, IdempotencyHeaders, PostActionBody } from '../schemas/action.js'
 import type { ActionRequest, PreparedAction } from '../actions/actions.js'
+import { faultPoint } from '../lib/fault-points.js'
 
 /** The plan's limit: 5 actions a minute per user and project, on every instance together. */
 export const ACTIONS_PER_MINUTE = 5
@@ -14,8 +15,8 @@ declare module 'fastify' {
     /** Set when the Idempotency-Key names an action already accepted: answered again, not counted. */
     actionReplay?: import('../schemas/action.js').Action
     actionRequest?: PreparedAction
-    /** This request took a fresh Idempotency-Key (to be given back if it is refused). */
-    actionKeyClaimed?: boolean
+    /** The claim this request holds on its Idempotency-Key (given back if it is refused). */
+    actionKeyHolder?: string
   }
 }
 
@@ -79,18 +80,22 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       request.actionRequest = prepared
       const claim = await actions.claim(prepared)
       if (claim.kind === 'replay') request.actionReplay = claim.action
-      else request.actionKeyClaimed = true
+      else request.actionKeyHolder = claim.holder
+      faultPoint('after-key-claim')
     },
     // A claimed key whose request was refused (rate limit, failure) is given back for a retry,
     // before the answer leaves, so a client retrying at once never meets its own key.
     onSend: async (request, reply) => {
-      if (request.actionKeyClaimed && reply.statusCode >= 400) {
-        await actions.release(request.actionRequest!).catch((error: unknown) => request.log.warn({ err: error }, 'could not release an idempotency key'))
+      if (request.actionKeyHolder && reply.statusCode >= 400) {
+        await actions.release(request.actionRequest!, request.actionKeyHolder).catch((error: unknown) => request.log.warn({ err: error }, 'could not release an idempotency key'))
       }
     }
   }, async (request, reply) => {
-    const replay = request.actionReplay
-    const action = replay ?? await actions.accept(request.actionRequest!)
+    // Our claim may have been taken over while we were slow: then we answer as the retry would.
+    const stored = request.actionReplay ? undefined : await actions.accept(request.actionRequest!, request.actionKeyHolder!)
+    const replay = request.actionReplay ?? (stored?.kind === 'replay' ? stored.action : undefined)
+    const action = replay ?? stored!.action
+    if (stored?.kind === 'created') faultPoint('after-action-stored')
     if (replay) reply.header('idempotent-replayed', 'true')
     request.log.info({ actionId: action.id, projectId: action.projectId, provider: action.provider, action: action.action, replayed: Boolean(replay) }, 'action accepted')
     return reply.code(202).header('location', LOCATION(action.id)).send(action)

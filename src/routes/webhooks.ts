@@ -7,6 +7,8 @@ import { AppError } from '../errors.js'
 import { errorResponses } from '../schemas/common.js'
 import { storable } from '../lib/storable.js'
 import { verifyGithub, verifySanity, verifyVercel } from '../webhooks/signatures.js'
+import { createWebhookDeliveries } from '../webhooks/deliveries.js'
+import { faultPoint } from '../lib/fault-points.js'
 
 type WebhookProvider = 'github' | 'vercel' | 'sanity'
 
@@ -78,20 +80,23 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // The signature covers the bytes as sent: keep them, and parse JSON only after verifying.
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body))
+  // A delivery's claim outlives its slowest legitimate handling: a provider check (with its
+  // retry, under PROVIDER_TIMEOUT_MS) plus waiting as long again for another instance's check.
+  const deliveries = createWebhookDeliveries(fastify.db, 2 * fastify.config.status.providerTimeoutMs + 2_000)
 
   for (const provider of ['github', 'vercel', 'sanity'] as const) {
     fastify.post(`/api/webhooks/${provider}`, {
       schema: {
         tags: ['webhooks'],
         summary: `${provider[0]!.toUpperCase()}${provider.slice(1)} webhook deliveries`,
-        description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401.',
+        description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).',
         response: {
           202: Type.Object({
             received: Type.Literal(true),
             duplicate: Type.Boolean({ description: 'This delivery id was handled before; ignored' }),
             refreshed: Type.Integer({ minimum: 0, description: 'Links re-checked because of it' })
           }),
-          ...errorResponses(400, 401, 413, 415)
+          ...errorResponses(400, 401, 409, 413, 415)
         }
       }
     }, async (request, reply) => {
@@ -105,22 +110,30 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         throw new AppError('INVALID_JSON')
       }
       const delivery = storableDelivery(READERS[provider](request, body))
-      if (delivery.id !== undefined) {
-        const fresh = await fastify.db.insertInto('webhook_deliveries').values({ provider, delivery_id: delivery.id.slice(0, 200) })
-          .onConflict((oc) => oc.doNothing()).returning('delivery_id').executeTakeFirst()
-        if (!fresh) return reply.code(202).send({ received: true as const, duplicate: true, refreshed: 0 })
+      const claim = delivery.id === undefined ? undefined : await deliveries.claim(provider, delivery.id)
+      if (claim && 'handled' in claim) {
+        if (claim.handled) return reply.code(202).send({ received: true as const, duplicate: true, refreshed: 0 })
+        // Another handler holds it: not acknowledged, so the provider's retry (or a redelivery)
+        // finds it handled, or taken over if that handler died.
+        throw new AppError('WEBHOOK_DELIVERY_IN_FLIGHT', undefined, { headers: { 'retry-after': String(claim.leftS) } })
       }
-      const projects = delivery.match ? await matchingProjects(provider, delivery.match) : []
-      request.log.info({ provider, event: delivery.event, deliveryId: delivery.id, projects: projects.length }, 'webhook delivery')
-      await Promise.all(projects.map((projectId) => fastify.aggregator.refreshProject(projectId, { provider })))
-      return reply.code(202).send({ received: true as const, duplicate: false, refreshed: projects.length })
+      const holder = claim?.holder
+      faultPoint('after-webhook-claim')
+      try {
+        const projects = delivery.match ? await matchingProjects(provider, delivery.match) : []
+        request.log.info({ provider, event: delivery.event, deliveryId: delivery.id, projects: projects.length }, 'webhook delivery')
+        await Promise.all(projects.map((projectId) => fastify.aggregator.refreshProject(projectId, { provider })))
+        if (holder) await deliveries.handled(provider, delivery.id!, holder)
+        return reply.code(202).send({ received: true as const, duplicate: false, refreshed: projects.length })
+      } catch (error) {
+        if (holder) await deliveries.release(provider, delivery.id!, holder).catch(() => {})
+        throw error
+      }
     })
   }
 
-  // Delivery ids are kept a week: providers redeliver for hours (Sanity ~30 min), never days.
   const prune = setInterval(() => {
-    fastify.db.deleteFrom('webhook_deliveries').where('received_at', '<', sql<Date>`now() - interval '7 days'`).execute()
-      .catch((error: unknown) => fastify.log.warn({ err: error }, 'could not prune webhook deliveries'))
+    deliveries.prune().catch((error: unknown) => fastify.log.warn({ err: error }, 'could not prune webhook deliveries'))
   }, 60 * 60_000).unref()
   fastify.addHook('onClose', async () => { clearInterval(prune) })
 

@@ -63,12 +63,72 @@ eachBackend(t, 'POST /api/integrations/actions: idempotency', async (t, backend)
 
   t.test('a duplicate while the first is still being accepted: 409', async (t) => {
     const key = randomUUID()
-    // The first request has taken the key but not yet stored its action.
+    // The first request has taken the key but not yet stored its action; its lease still runs.
     const fingerprint = s.app.actions.fingerprintOf({ ...sync, provider: 'github', params: {} })
-    await s.app.db.insertInto('action_idempotency_keys').values({ project_id: 'p_idem', user_id: 'u_owner', idempotency_key: key, request_fingerprint: fingerprint }).execute()
+    await s.app.db.insertInto('action_idempotency_keys').values({ project_id: 'p_idem', user_id: 'u_owner', idempotency_key: key, request_fingerprint: fingerprint, claimed_by: 'worker-alive/r1', lease_until: new Date(Date.now() + 60_000) }).execute()
     const response = await post(s, sync, { key })
     t.equal(response.statusCode, 409)
     t.equal(response.json().code, 'IDEMPOTENCY_REQUEST_IN_FLIGHT')
+    t.equal(response.headers['retry-after'], '1')
+    const row = await s.app.db.selectFrom('action_idempotency_keys').select(['claimed_by', 'action_id']).where('idempotency_key', '=', key).executeTakeFirstOrThrow()
+    t.same(row, { claimed_by: 'worker-alive/r1', action_id: null }, 'a live claim is never taken over')
+  })
+
+  t.test('a claim whose request died (lease run out, no action) is taken over by the retry, which runs once', async (t) => {
+    const key = randomUUID()
+    const fingerprint = s.app.actions.fingerprintOf({ ...sync, provider: 'github', params: {} })
+    await s.app.db.insertInto('action_idempotency_keys').values({ project_id: 'p_idem', user_id: 'u_owner', idempotency_key: key, request_fingerprint: fingerprint, claimed_by: 'worker-dead/r1', lease_until: new Date(Date.now() - 1000) }).execute()
+    // Another request with the key: the expired claim does not make it a different request.
+    const other = await post(s, { ...sync, action: 'pull' }, { key })
+    t.equal(other.statusCode, 422, 'another request with the key is still refused')
+    const retry = await post(s, sync, { key })
+    t.equal(retry.statusCode, 202)
+    t.notOk(retry.headers['idempotent-replayed'], 'answered as a first request')
+    const action = retry.json<Action>()
+    const row = await s.app.db.selectFrom('action_idempotency_keys').select(['claimed_by', 'action_id']).where('idempotency_key', '=', key).executeTakeFirstOrThrow()
+    t.equal(row.action_id, action.id)
+    t.match(row.claimed_by, new RegExp(`^${s.app.actions.worker}/`), 'the key now names the request that took it over')
+    const again = await post(s, sync, { key })
+    t.equal(again.headers['idempotent-replayed'], 'true')
+    t.equal(again.json<Action>().id, action.id)
+    t.match(await settled(s, action.id), { status: 'succeeded', attempts: 1 })
+  })
+
+  t.test('expired claim, racing retries: exactly one takes it over, the others get 409 then the replay', async (t) => {
+    const key = randomUUID()
+    const fingerprint = s.app.actions.fingerprintOf({ ...sync, provider: 'github', params: {} })
+    await s.app.db.insertInto('action_idempotency_keys').values({ project_id: 'p_idem', user_id: 'u_owner', idempotency_key: key, request_fingerprint: fingerprint, claimed_by: 'worker-dead/r2', lease_until: new Date(Date.now() - 1000) }).execute()
+    const responses = await Promise.all(Array.from({ length: 20 }, () => post(s, sync, { key })))
+    const fresh = responses.filter((r) => r.statusCode === 202 && !r.headers['idempotent-replayed'])
+    t.equal(fresh.length, 1, 'one request took the claim over and stored the action')
+    t.ok(responses.every((r) => r.statusCode === 202 || r.statusCode === 409), 'the others: 409 or the replay')
+    const rows = await s.app.db.selectFrom('integration_actions').select('id').where('idempotency_key', '=', key).execute()
+    t.equal(rows.length, 1, 'one action')
+    const replay = await post(s, sync, { key })
+    t.equal(replay.headers['idempotent-replayed'], 'true')
+    t.equal(replay.json<Action>().id, fresh[0]!.json<Action>().id)
+    await settled(s, rows[0]!.id)
+  })
+
+  t.test('a request whose claim was taken over while it was slow stores nothing: it answers with the winner\'s action', async (t) => {
+    const key = randomUUID()
+    const prepared = s.app.actions.prepare({ ...sync, provider: 'github', params: {}, userId: 'u_owner', role: 'owner', idempotencyKey: key })
+    const slow = await s.app.actions.claim(prepared)
+    t.equal(slow.kind, 'claimed')
+    // Its lease runs out; a retry takes the key over and stores the action.
+    await s.app.db.updateTable('action_idempotency_keys').set({ lease_until: new Date(Date.now() - 1000) }).where('idempotency_key', '=', key).execute()
+    const retry = await post(s, sync, { key })
+    t.equal(retry.statusCode, 202)
+    // The slow request finally gets to store its action: it may not, and answers the replay.
+    const late = await s.app.actions.accept(prepared, (slow as { holder: string }).holder)
+    t.equal(late.kind, 'replay')
+    t.equal(late.action.id, retry.json<Action>().id)
+    // Nor may it give back a key it no longer holds.
+    await s.app.actions.release(prepared, (slow as { holder: string }).holder)
+    const rows = await s.app.db.selectFrom('integration_actions').select('id').where('idempotency_key', '=', key).execute()
+    t.equal(rows.length, 1, 'one action')
+    t.equal((await post(s, sync, { key })).headers['idempotent-replayed'], 'true', 'the key still names it')
+    await settled(s, rows[0]!.id)
   })
 })
 

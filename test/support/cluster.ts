@@ -35,7 +35,7 @@ let tokens = 0
  * harness of issue #7. The owner's teardown kills every instance, then drops the schema and keys.
  * Needs real PostgreSQL and Redis (callers skip with `realOnly`).
  */
-export async function startCluster (owner: Owner, options: { size?: number, env?: Record<string, string> } = {}): Promise<Cluster> {
+export async function startCluster (owner: Owner, options: { size?: number, env?: Record<string, string>, instanceEnv?: Array<Record<string, string>> } = {}): Promise<Cluster> {
   const sim = await startSimulator()
   const env = testEnv('real', {
     ...providerEnv(sim.baseUrls),
@@ -51,8 +51,10 @@ export async function startCluster (owner: Owner, options: { size?: number, env?
     await deleteKeys(env.REDIS_URL!, redisPrefix)
   })
   // The first one migrates the schema; the others then start together.
-  const first = await startInstance(owner, env)
-  const rest = await Promise.all(Array.from({ length: (options.size ?? 2) - 1 }, () => startInstance(owner, env)))
+  // `instanceEnv[i]` adds to instance i's environment (e.g. a FAULT_POINT armed on one of them).
+  const envOf = (i: number) => ({ ...env, ...options.instanceEnv?.[i] })
+  const first = await startInstance(owner, envOf(0))
+  const rest = await Promise.all(Array.from({ length: (options.size ?? 2) - 1 }, (_, i) => startInstance(owner, envOf(i + 1))))
   const instances = [first, ...rest]
   const handle = await connectDatabase({ databaseUrl: TEST_DATABASE_URL, schema, poolSize: 2, dataDir: 'memory://' })
   owner.teardown(() => handle.close())

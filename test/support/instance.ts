@@ -23,8 +23,11 @@ export interface Instance {
   kill(): Promise<void>
   /** SIGTERM: the graceful shutdown. */
   stop(): Promise<void>
-  /** Starts it again on the same port with the same environment (stopping it gracefully first if it runs). */
-  restart(): Promise<void>
+  /**
+   * Starts it again on the same port with the same environment (stopping it gracefully first if
+   * it runs); `env` changes that environment from now on (e.g. arms another FAULT_POINT).
+   */
+  restart(env?: Record<string, string | undefined>): Promise<void>
 }
 
 interface Started { child: ChildProcess, url: string, exited: Promise<void> }
@@ -34,7 +37,8 @@ interface Started { child: ChildProcess, url: string, exited: Promise<void> }
  * so a test can kill it the way a crash would and start it again. Killed at the owner's teardown
  * whatever happens.
  */
-export async function startInstance (owner: Owner, env: Record<string, string | undefined>): Promise<Instance> {
+export async function startInstance (owner: Owner, initialEnv: Record<string, string | undefined>): Promise<Instance> {
+  let env = initialEnv
   const logs: string[] = []
   let current = await spawnServer({ ...env, PORT: '0' }, logs)
   const port = new URL(current.url).port
@@ -52,7 +56,8 @@ export async function startInstance (owner: Owner, env: Record<string, string | 
     get running () { return current.child.exitCode === null && current.child.signalCode === null },
     kill: () => stopWith('SIGKILL'),
     stop: () => stopWith('SIGTERM'),
-    async restart () {
+    async restart (changes = {}) {
+      env = { ...env, ...changes }
       await stopWith('SIGTERM')
       // The port is free once the process is gone, unless an outgoing connection happened to take
       // it as its local port in between: rare, and over in a moment.

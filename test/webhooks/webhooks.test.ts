@@ -63,6 +63,44 @@ eachBackend(t, 'signed provider webhooks refresh the matching links', async (t, 
     t.same((await deliver('sanity', sanity, sanityHeaders)).json(), { received: true, duplicate: false, refreshed: 1 })
     t.same((await deliver('sanity', sanity, sanityHeaders)).json(), { received: true, duplicate: true, refreshed: 0 }, 'a redelivery')
   })
+
+  t.test('a delivery whose handler died is handled again on redelivery; one still being handled is 409', async (t) => {
+    const token = await s.link('p_wh5', 'github', 'healthy', { config: { owner: 'acme', repo: 'lease', branch: 'main' } })
+    const payload = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/lease' } })
+    const signature = 'sha256=' + createHmac('sha256', SECRETS.GITHUB_WEBHOOK_SECRET).update(payload).digest('hex')
+    const delivery = randomUUID()
+    const headers = { 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature }
+    // An instance claimed the delivery and is still inside its lease, refreshing.
+    await s.app.db.insertInto('webhook_deliveries').values({ provider: 'github', delivery_id: delivery, claimed_by: 'alive', lease_until: new Date(Date.now() + 60_000) }).execute()
+    const calls = s.sim.callCount({ provider: 'github', token })
+    const during = await deliver('github', payload, headers)
+    t.equal(during.statusCode, 409, 'not acknowledged while another handler holds it')
+    t.equal(during.json().code, 'WEBHOOK_DELIVERY_IN_FLIGHT')
+    t.ok(Number(during.headers['retry-after']) >= 1, 'with Retry-After')
+    t.equal(s.sim.callCount({ provider: 'github', token }), calls, 'and nothing re-checked')
+    // That handler died: its lease runs out with the delivery never marked handled.
+    await s.app.db.updateTable('webhook_deliveries').set({ lease_until: new Date(Date.now() - 1000) }).where('delivery_id', '=', delivery).execute()
+    const after = await deliver('github', payload, headers)
+    t.same(after.json(), { received: true, duplicate: false, refreshed: 1 }, 'the redelivery takes it over and is handled')
+    t.ok(s.sim.callCount({ provider: 'github', token }) > calls, 'the link was re-checked')
+    const row = await s.app.db.selectFrom('webhook_deliveries').select(['handled_at', 'lease_until']).where('delivery_id', '=', delivery).executeTakeFirstOrThrow()
+    t.ok(row.handled_at, 'marked handled')
+    t.equal(row.lease_until, null)
+    t.same((await deliver('github', payload, headers)).json(), { received: true, duplicate: true, refreshed: 0 }, 'from then on a duplicate')
+  })
+
+  t.test('racing redeliveries of an expired claim: exactly one handles it', async (t) => {
+    await s.link('p_wh6', 'github', 'healthy', { config: { owner: 'acme', repo: 'race', branch: 'main' } })
+    const payload = JSON.stringify({ repository: { full_name: 'acme/race' } })
+    const signature = 'sha256=' + createHmac('sha256', SECRETS.GITHUB_WEBHOOK_SECRET).update(payload).digest('hex')
+    const delivery = randomUUID()
+    await s.app.db.insertInto('webhook_deliveries').values({ provider: 'github', delivery_id: delivery, claimed_by: 'dead', lease_until: new Date(Date.now() - 1000) }).execute()
+    const responses = await Promise.all(Array.from({ length: 10 }, () =>
+      deliver('github', payload, { 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature })))
+    const handled = responses.filter((r) => r.statusCode === 202 && r.json().duplicate === false)
+    t.equal(handled.length, 1, 'one handler')
+    t.ok(responses.every((r) => r.statusCode === 409 || (r.statusCode === 202 && (r.json().duplicate === true || r === handled[0]))), 'the others: 409 or duplicate')
+  })
 })
 
 t.test('without a configured secret every delivery is refused', async (t) => {
