@@ -58,9 +58,11 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
     signal: controller.signal,
     onSseEvent: (event) => { events.push({ event: event.event, id: event.id, data: event.data }) }
   })
+  // The generator hands each event's data to the iterator, and its name and id to onSseEvent.
+  const yielded: unknown[] = []
   const draining = (async () => {
     try {
-      for await (const _ of stream) { /* onSseEvent records each one */ }
+      for await (const data of stream) yielded.push(data)
     } catch { /* aborted at the end */ }
   })()
   await eventually(() => events.some((e) => e.event === 'ready'), 'the stream is open')
@@ -90,6 +92,7 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
   await eventually(() => events.some((e) => isOurs(e) && (e.data as Action).status === 'succeeded'), 'the stream told of its end')
   const states = events.filter(isOurs).map((e) => (e.data as Action).status)
   t.same([...new Set(states)], ['pending', 'running', 'succeeded'], 'every state, in order')
+  t.same(yielded, events.map((e) => e.data), 'the iterator yields the same data')
   t.ok(events.every((e) => e.id === undefined || /^[0-9]+$/.test(e.id)), 'ids are positions')
   controller.abort()
   await draining

@@ -117,7 +117,7 @@ export function subscribeToEvents (transport: StreamTransport, projectId: string
     const headers = new Headers({ ...(await transport.headers()), accept: 'text/event-stream' })
     if (lastEventId !== '') headers.set('Last-Event-ID', lastEventId)
     const url = `${transport.baseUrl.replace(/\/+$/, '')}/api/integrations/events?projectId=${encodeURIComponent(projectId)}`
-    const response = await transport.fetch(new Request(url, { headers, signal: controller.signal, cache: 'no-store' }))
+    const response = await transport.fetch(new Request(url, { headers, signal: controller.signal }))
     if (!response.ok) {
       const body = await readBody(response)
       const fatal = !retryable(response.status)
