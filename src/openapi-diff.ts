@@ -62,6 +62,7 @@ class Comparison {
   /** Schema pairs already being compared: recursive schemas end here. */
   private readonly seen = new Set<string>()
   private readonly ids = new WeakMap<object, number>()
+  private nextId = 0
 
   constructor (readonly base: Json, readonly head: Json) {}
 
@@ -71,7 +72,7 @@ class Comparison {
 
   private id (node: object) {
     let id = this.ids.get(node)
-    if (id === undefined) this.ids.set(node, id = this.ids.size + 1)
+    if (id === undefined) this.ids.set(node, id = ++this.nextId)
     return id
   }
 
@@ -257,13 +258,18 @@ class Comparison {
     if (head.uniqueItems === true && base.uniqueItems !== true) this.add(at, 'items must now be unique')
   }
 
-  /** anyOf/oneOf: alternatives matched by their $ref, else by position. */
+  /** anyOf/oneOf: alternatives matched by their $ref or single value (TypeBox's literal unions), else by position. */
   private alternatives (at: string, base: Json, head: Json, direction: Direction) {
     const list = (schema: Json) => (schema.anyOf ?? schema.oneOf) as any[] | undefined
     const before = list(base)
     const after = list(head)
     if (!before || !after) return
-    const key = (alternative: any, index: number) => typeof alternative?.$ref === 'string' ? alternative.$ref.split('/').pop() : `#${index}`
+    const key = (alternative: any, index: number) => {
+      if (typeof alternative?.$ref === 'string') return alternative.$ref.split('/').pop()
+      if (alternative?.const !== undefined) return JSON.stringify(alternative.const)
+      if (Array.isArray(alternative?.enum) && alternative.enum.length === 1) return JSON.stringify(alternative.enum[0])
+      return `#${index}`
+    }
     const headByKey = new Map(after.map((alternative, index) => [key(alternative, index), alternative]))
     before.forEach((alternative, index) => {
       const name = key(alternative, index)
@@ -275,8 +281,12 @@ class Comparison {
       this.schema(`${at} (${name})`, alternative, next, direction)
     })
     if (direction === 'response') {
+      // A new literal (a TypeBox union of values) is a new enum value: tolerated, as in enums.
+      const isLiteral = (alternative: any) => alternative?.const !== undefined || (Array.isArray(alternative?.enum) && alternative.enum.length === 1)
       const baseKeys = new Set(before.map(key))
-      after.forEach((alternative, index) => { if (!baseKeys.has(key(alternative, index))) this.add(at, `may now be ${key(alternative, index)}`) })
+      after.forEach((alternative, index) => {
+        if (!baseKeys.has(key(alternative, index)) && !isLiteral(alternative)) this.add(at, `may now be ${key(alternative, index)}`)
+      })
     }
   }
 

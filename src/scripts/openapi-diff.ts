@@ -24,8 +24,8 @@ async function baseDocument (): Promise<{ text: string } | { reason: string }> {
   let top: string
   try {
     top = (await git('rev-parse', '--show-toplevel')).trim()
-  } catch {
-    return { reason: 'not in a git repository' }
+  } catch (error) {
+    return { reason: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'git is not installed' : 'not in a git repository' }
   }
   try {
     await git('rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`)
