@@ -2,11 +2,13 @@ import type { components } from './openapi.js'
 
 type Schemas = components['schemas']
 
-/**
- * The events of `GET /api/integrations/events` and the schema of each one's `data` (JSON),
- * named after the components of openapi.yaml. `id:` is the event's position in the project's log.
- */
-export interface IntegrationStatusEventMap {
+/** A union of stream-message components (`{ event: 'x', data: … }`), keyed by their event name. */
+type ByEventName<Message> = {
+  [M in Message as M extends { event: infer Name extends string } ? Name : never]: M extends { data: infer Data } ? Data : never
+}
+
+/** The events as named before the contract typed its stream messages: each `data` by its schema. */
+interface NamedDataSchemas {
   /** Always first: the current position (and the `retry:` hint). */
   ready: Schemas['ReadyEvent']
   /** The caller's role's envelope, when its hash changes. */
@@ -16,6 +18,14 @@ export interface IntegrationStatusEventMap {
   /** The resume id could not be replayed: fetch the status again; the stream goes on from `position`. */
   reset: Schemas['ResetEvent']
 }
+
+/**
+ * The events of `GET /api/integrations/events` and the type of each one's `data` (JSON). When
+ * openapi.yaml has the `StreamEvent` union (one component per message, discriminated by
+ * `event`), the map is read from it, so a regenerated client follows the contract; otherwise
+ * from the data schemas by name. `id:` is the event's position in the project's log.
+ */
+export type IntegrationStatusEventMap = Schemas extends { StreamEvent: infer Message } ? ByEventName<Message> : NamedDataSchemas
 
 export type IntegrationStatusEventName = keyof IntegrationStatusEventMap
 
