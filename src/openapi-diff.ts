@@ -243,7 +243,7 @@ class Comparison {
   private constraints (at: string, base: Json, head: Json) {
     // What the old schema already implied counts as stated: a bounded pattern's longest match,
     // a uuid's 36 characters. Then writing the bound down is not a narrowing.
-    const implied = { ...base, maxLength: Math.min(base.maxLength ?? Infinity, patternMaxLength(base.pattern), base.format === 'uuid' ? 36 : Infinity) }
+    const implied: Json = { ...base, maxLength: Math.min(base.maxLength ?? Infinity, patternMaxLength(base.pattern), base.format === 'uuid' ? 36 : Infinity) }
     for (const key of ['maxLength', 'maxItems', 'maxProperties', 'maximum', 'exclusiveMaximum'] as const) {
       if (typeof head[key] === 'number' && !(head[key] >= (implied[key] ?? Infinity))) this.add(at, `${key} tightened to ${head[key]}${typeof base[key] === 'number' ? ` (was ${base[key]})` : ''}`)
     }
