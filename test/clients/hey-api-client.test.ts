@@ -92,7 +92,8 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
   await eventually(() => events.some((e) => isOurs(e) && (e.data as Action).status === 'succeeded'), 'the stream told of its end')
   const states = events.filter(isOurs).map((e) => (e.data as Action).status)
   t.same([...new Set(states)], ['pending', 'running', 'succeeded'], 'every state, in order')
-  t.same(yielded, events.map((e) => e.data), 'the iterator yields the same data')
+  // Heartbeat comments reach onSseEvent without data; the iterator skips them.
+  t.same(yielded, events.filter((e) => e.data !== undefined).map((e) => e.data), 'the iterator yields the same data')
   t.ok(events.every((e) => e.id === undefined || /^[0-9]+$/.test(e.id)), 'ids are positions')
   controller.abort()
   await draining
