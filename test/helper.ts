@@ -126,6 +126,8 @@ export function testEnv (backend: BackendName, extra: Record<string, string | un
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     CREDENTIALS_KEY: TEST_CREDENTIALS_KEY,
     ALLOWED_ORIGINS: TEST_ORIGIN,
+    // Running actions get this long at close before they are handed back (production: 25 s).
+    SHUTDOWN_TIMEOUT_MS: '500',
     PORT: '0'
   }
   if (backend === 'real') {

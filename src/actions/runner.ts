@@ -43,6 +43,7 @@ export function createRunner ({
   const worker = `worker-${randomUUID()}`
   const running = new Set<Promise<void>>()
   const stop = new AbortController()
+  let draining = false
   let timer: NodeJS.Timeout | undefined
   let polling = false
   let sweptAt = -Infinity
@@ -98,6 +99,13 @@ export function createRunner ({
       const result = await definition.run(context)
       await finish(action.id, { status: 'succeeded', result })
     } catch (error) {
+      if (stop.signal.aborted) {
+        // Shutdown cut the run short: hand it back, so another instance takes it over now (run
+        // again when its executor is retryable, else failed as interrupted), as after a crash.
+        await store.handBack(action.id, worker).catch((failure: unknown) => log.warn({ err: failure, actionId: action.id }, 'could not hand an action back; its lease will run out'))
+        log.info({ actionId: action.id }, 'action handed back at shutdown')
+        return
+      }
       await finish(action.id, { status: 'failed', error: describeFailure(error, signal) })
       if (!(error instanceof ActionFailure)) log.warn({ err: error, actionId: action.id }, 'action failed')
     } finally {
@@ -106,7 +114,7 @@ export function createRunner ({
   }
 
   async function poll () {
-    if (polling || stop.signal.aborted) return
+    if (polling || draining) return
     polling = true
     try {
       // Real time, not the injectable clock: housekeeping must run even where tests fix the clock.
@@ -138,8 +146,18 @@ export function createRunner ({
     nudge () {
       setImmediate(() => { poll().catch(() => {}) })
     },
-    async close () {
+    /** Claims nothing more; running actions get `graceMs` to finish, then are handed back. */
+    async close (graceMs = 0) {
+      draining = true
       clearInterval(timer)
+      if (running.size > 0 && graceMs > 0) {
+        let timeout: NodeJS.Timeout | undefined
+        await Promise.race([
+          Promise.allSettled([...running]),
+          new Promise((resolve) => { timeout = setTimeout(resolve, graceMs) })
+        ])
+        clearTimeout(timeout)
+      }
       stop.abort()
       await Promise.allSettled([...running])
     }
