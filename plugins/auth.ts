@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie'
 import { Counter, Gauge } from 'prom-client'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../src/errors.js'
-import type { Role } from '../src/schemas/common.js'
+import { ErrorBody, ref, type Role } from '../src/schemas/common.js'
 import type { TokenClaims } from '../src/lib/tokens.js'
 import { createJwksKeys, type JwksKeys } from '../src/auth/jwks-keys.js'
 import { createTokenVerifier, type IdpSettings, type VerifiedToken } from '../src/auth/token-verifier.js'
@@ -153,6 +153,9 @@ export default fp(async function authPlugin (fastify) {
 
   fastify.addHook('onRoute', (route) => {
     if (!route.config?.auth) return
+    // Any authenticated route answers 503 while the identity provider's keys cannot be had.
+    const responses = route.schema?.response as Record<string, unknown> | undefined
+    if (responses && !responses[503]) responses[503] = ref(ErrorBody)
     // onRequest runs before the body is read. The project check runs before validation too, so a
     // caller without access learns nothing about the schema from 400s; it reads only the id.
     route.onRequest = [...toArray(route.onRequest), authenticate]

@@ -27,9 +27,9 @@ closeWithGrace({ delay: graceMs + timeoutMs + 5_000 }, async ({ signal, err }) =
   if (err) {
     app.log.error({ err }, 'shutting down after an error')
   } else {
-    app.log.info({ signal, graceMs }, 'draining: not ready, still serving until the grace ends')
+    app.log.info({ signal, graceMs }, 'shutting down: draining (not ready, still serving until the grace ends)')
     if (graceMs > 0) await sleep(graceMs)
-    app.log.info('shutting down: no new requests or streams')
+    app.log.info('grace over: no new requests or streams')
   }
   await app.close()
   // Flushes the spans still in the batch processor.

@@ -44,17 +44,25 @@ export interface VerifierOptions {
 }
 
 /**
- * A claim by name or dot path: a claim whose whole name matches wins (Auth0's namespaced claims
- * are URLs full of dots), else the path is walked. Own properties only.
+ * A claim by name or dot path. Names may hold dots themselves (Auth0's namespaced claims are URLs,
+ * `https://acme.example/roles`), so at each level the longest run of segments naming an own
+ * property wins, backtracking to shorter ones: `https://acme.example/claims.projects` finds
+ * `{"https://acme.example/claims": {"projects": …}}` as well as a claim of that exact name.
  */
 export function claimAt (payload: Record<string, unknown>, path: string): unknown {
-  if (Object.hasOwn(payload, path)) return payload[path]
-  let value: unknown = payload
-  for (const segment of path.split('.')) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, segment)) return undefined
-    value = (value as Record<string, unknown>)[segment]
+  return walk(payload, path.split('.'))
+}
+
+function walk (value: unknown, segments: string[]): unknown {
+  if (segments.length === 0) return value
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  for (let take = segments.length; take >= 1; take--) {
+    const name = segments.slice(0, take).join('.')
+    if (!Object.hasOwn(value, name)) continue
+    const found = walk((value as Record<string, unknown>)[name], segments.slice(take))
+    if (found !== undefined) return found
   }
-  return value
+  return undefined
 }
 
 /**
