@@ -76,8 +76,8 @@ export default fp(async function metricsPlugin (fastify) {
   })
   let server: Server | undefined
   if (settings.port !== undefined) {
-    // With the public listener: an app that never listens (scripts, inject tests) opens no port.
-    fastify.addHook('onListen', async () => {
+    // Open once the app is ready (onListen hooks are not awaited, so callers could not rely on it).
+    fastify.addHook('onReady', async () => {
       server ??= await startMetricsServer(metrics, settings.port!, settings.host)
       const address = server.address()
       if (address && typeof address === 'object') {

@@ -82,6 +82,11 @@ export function eachBackend (t: Test, name: string, fn: (t: Test, backend: Backe
   }
 }
 
+/** eachBackend over both token kinds: `fn` gets the kind to pass to build(). */
+export function eachBackendAndTokenKind (t: Test, name: string, fn: (t: Test, backend: BackendName, tokenKind: TokenKind) => Promise<void>) {
+  for (const tokenKind of TOKEN_KINDS) eachBackend(t, `${name} (${tokenKind} tokens)`, (t, backend) => fn(t, backend, tokenKind))
+}
+
 /** Asked once, when the helper is first imported. */
 export const REAL_BACKENDS_PROBLEM = await realBackendsProblem()
 
