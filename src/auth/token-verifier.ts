@@ -20,6 +20,10 @@ const rolesCheck = TypeCompiler.Compile(Roles)
 const teamCheck = TypeCompiler.Compile(Team)
 const subjectCheck = TypeCompiler.Compile(Subject)
 
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/
+/** Far beyond any real token; a header limit (16 KiB) applies to bearers anyway, not to cookies. */
+const MAX_TOKEN_LENGTH = 16_384
+
 export interface VerifiedToken extends TokenClaims {
   expiresAt: Date
   /** Who signed it: this service's secret (HS256) or the identity provider (JWKS). */
@@ -122,6 +126,8 @@ export function createTokenVerifier (options: VerifierOptions) {
 
   return {
     async verify (token: string): Promise<VerifiedToken> {
+      // Compact JWS only: decoders that skip stray characters (a space, padding) must never see them.
+      if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw new AppError('UNAUTHENTICATED', 'The token is malformed')
       let alg: unknown
       try {
         alg = decodeProtectedHeader(token).alg
