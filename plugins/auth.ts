@@ -1,30 +1,19 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import cookie from '@fastify/cookie'
-import { createVerifier } from 'fast-jwt'
-import { Type } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Counter, Gauge } from 'prom-client'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../src/errors.js'
-import { Role } from '../src/schemas/common.js'
+import { ErrorBody, ref, type Role } from '../src/schemas/common.js'
 import type { TokenClaims } from '../src/lib/tokens.js'
+import { createJwksKeys, type JwksKeys } from '../src/auth/jwks-keys.js'
+import { createTokenVerifier, type IdpSettings, type VerifiedToken } from '../src/auth/token-verifier.js'
+import type { AppConfig } from './config.js'
 
 export const SESSION_COOKIE = 'is_session'
 export const CSRF_COOKIE = 'is_csrf'
 export const CSRF_HEADER = 'x-csrf-token'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
-// sub and team reach PostgreSQL (action owners, override authors, team lookups), whose text
-// cannot hold U+0000: such a token is invalid here (401), not a 500 later.
-const NO_NUL = '^[^\\u0000]*$'
-const ClaimsSchema = Type.Object({
-  sub: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }),
-  roles: Type.Record(Type.String({ maxLength: 128 }), Role),
-  team: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL })),
-  exp: Type.Number()
-})
-// Compiled once: every authenticated request checks its claims.
-const claimsCheck = TypeCompiler.Compile(ClaimsSchema)
 
 export interface AuthUser extends TokenClaims {
   /** How the caller proved who it is; cookie callers are subject to CSRF checks. */
@@ -42,25 +31,32 @@ export interface RouteAuth {
   roles?: readonly Role[] | 'any'
 }
 
-/** The session verifier and the CSRF token derivation, made from the JWT secret. */
-export function createAuth (secret: string) {
-  // Only HS256 with our key: alg "none" and every other algorithm fail verification.
-  const verify = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['sub', 'exp'], cache: 1000 })
-  const csrfKey = createHmac('sha256', secret).update('csrf').digest()
+/**
+ * Token verification (HS256 with the secret and/or the identity provider's JWKS) and the CSRF
+ * token derivation. `jwks` is the provider's key store when one is configured.
+ */
+export function createAuth (config: Pick<AppConfig, 'jwtSecret' | 'auth'>, hooks: { onJwksFetch?: Parameters<typeof createJwksKeys>[0]['onFetch'] } = {}) {
+  const { idp } = config.auth
+  const jwks: JwksKeys | undefined = idp
+    ? createJwksKeys({ url: idp.jwksUrl, minTtlMs: idp.minTtlMs, maxTtlMs: idp.maxTtlMs, refetchMs: idp.refetchMs, timeoutMs: idp.timeoutMs, ...(hooks.onJwksFetch ? { onFetch: hooks.onJwksFetch } : {}) })
+    : undefined
+  const idpSettings: IdpSettings | undefined = idp && jwks
+    ? { keys: jwks, algorithms: idp.algorithms, issuer: idp.issuer, audience: idp.audience, rolesClaim: idp.rolesClaim, teamClaim: idp.teamClaim }
+    : undefined
+  const verifier = createTokenVerifier({
+    secret: config.jwtSecret,
+    hs256: config.auth.hs256,
+    clockToleranceSeconds: config.auth.clockToleranceSeconds,
+    ...(idpSettings ? { idp: idpSettings } : {})
+  })
+  const csrfKey = createHmac('sha256', config.jwtSecret).update('csrf').digest()
 
   return {
-    /** The token's claims, or null for any invalid, expired or malformed token. */
-    verify (token: string): Omit<AuthUser, 'via'> | null {
-      let payload: unknown
-      try {
-        payload = verify(token)
-      } catch {
-        return null
-      }
-      if (!claimsCheck.Check(payload)) return null
-      const { sub, roles, team, exp } = payload
-      return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt: new Date(exp * 1000) }
-    },
+    /** The token's user; throws a 401 AppError (503 when the provider's keys cannot be had). */
+    verify: (token: string): Promise<VerifiedToken> => verifier.verify(token),
+    /** See createTokenVerifier: what a verified-token cache must key on. */
+    generation: verifier.generation,
+    jwks,
     /** The CSRF token bound to one session cookie value (signed double-submit). */
     csrfTokenFor (session: string) {
       return createHmac('sha256', csrfKey).update(session).digest('base64url')
@@ -87,7 +83,23 @@ function safeEqual (a: string, b: string) {
 }
 
 export default fp(async function authPlugin (fastify) {
-  const auth = createAuth(fastify.config.jwtSecret)
+  const registers = [fastify.metrics.registry]
+  const jwksFailures = new Counter({ name: 'jwks_refresh_failures_total', help: 'Failed fetches of the identity provider\'s JWKS (the keys held keep working)', registers })
+  const auth = createAuth(fastify.config, {
+    onJwksFetch (outcome) {
+      if (outcome.ok) return
+      jwksFailures.inc()
+      fastify.log.warn({ jwksUrl: fastify.config.auth.idp?.jwksUrl, reason: outcome.error }, 'JWKS fetch failed; keeping the keys held')
+    }
+  })
+  const { jwks } = auth
+  // eslint-disable-next-line no-new
+  new Gauge({ name: 'jwks_keys', help: 'Keys in the identity provider\'s JWKS as last fetched (0 without one)', registers, collect () { this.set(jwks?.status().keys ?? 0) } })
+  if (jwks) {
+    // The first fetch before the first request; a provider down at boot does not stop boot.
+    fastify.addHook('onReady', async () => { await jwks.refresh() })
+    fastify.addHook('onClose', async () => { jwks.close() })
+  }
   const allowedOrigins = new Set(fastify.config.allowedOrigins)
   fastify.decorate('auth', auth)
   fastify.decorateRequest('user', null)
@@ -112,16 +124,15 @@ export default fp(async function authPlugin (fastify) {
     const header = request.headers.authorization
     if (header !== undefined) {
       const match = /^Bearer ([\w.~+/-]+=*)$/i.exec(header)
-      const claims = match?.[1] ? auth.verify(match[1]) : null
-      if (!claims) throw new AppError('UNAUTHENTICATED', 'The bearer token is invalid or expired')
-      request.user = { ...claims, via: 'bearer' }
+      if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'The Authorization header is not "Bearer <token>"')
+      request.user = toUser(await auth.verify(match[1]), 'bearer')
       return
     }
     const session = request.cookies[SESSION_COOKIE]
-    const claims = session ? auth.verify(session) : null
-    if (!session || !claims) throw new AppError('UNAUTHENTICATED')
+    if (!session) throw new AppError('UNAUTHENTICATED')
+    const user = toUser(await auth.verify(session), 'cookie')
     checkCsrf(request, session)
-    request.user = { ...claims, via: 'cookie' }
+    request.user = user
   }
 
   async function authorizeProject (request: FastifyRequest) {
@@ -142,12 +153,19 @@ export default fp(async function authPlugin (fastify) {
 
   fastify.addHook('onRoute', (route) => {
     if (!route.config?.auth) return
+    // Any authenticated route answers 503 while the identity provider's keys cannot be had.
+    const responses = route.schema?.response as Record<string, unknown> | undefined
+    if (responses && !responses[503]) responses[503] = ref(ErrorBody)
     // onRequest runs before the body is read. The project check runs before validation too, so a
     // caller without access learns nothing about the schema from 400s; it reads only the id.
     route.onRequest = [...toArray(route.onRequest), authenticate]
     route.preValidation = [authorizeProject, ...toArray(route.preValidation)]
   })
-}, { name: 'auth', dependencies: ['config', 'errors'], fastify: '5.x' })
+}, { name: 'auth', dependencies: ['config', 'errors', 'metrics'], fastify: '5.x' })
+
+function toUser ({ sub, roles, team, expiresAt }: VerifiedToken, via: AuthUser['via']): AuthUser {
+  return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt, via }
+}
 
 function toArray<T> (value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value]

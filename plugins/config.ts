@@ -34,6 +34,8 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
   const allowedOrigins = env.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin)
   const production = env.NODE_ENV === 'production'
   const secrets = resolveSecrets(env, production)
+  const idp = identityProvider(env)
+  if (!env.AUTH_HS256 && !idp) throw new ConfigError('AUTH_HS256: false needs AUTH_JWKS_URL, or no token could be accepted')
 
   return {
     port: env.PORT,
@@ -49,6 +51,21 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     jwtSecret: secrets.jwtSecret,
+    auth: {
+      hs256: env.AUTH_HS256,
+      clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
+      /** Tokens from the identity provider; undefined = HS256 only. */
+      idp
+    },
+    metrics: {
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST,
+      token: env.METRICS_TOKEN
+    },
+    shutdown: {
+      graceMs: env.SHUTDOWN_GRACE_MS ?? (production ? 5_000 : 0),
+      timeoutMs: env.SHUTDOWN_TIMEOUT_MS
+    },
     credentialsKey: secrets.credentialsKey,
     /** Things an operator should know about, logged once at boot (never secret values). */
     warnings: secrets.warnings,
@@ -101,6 +118,39 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
 }
 
 export type AppConfig = ReturnType<typeof loadConfig>
+
+export const IDP_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
+export type IdpAlgorithm = typeof IDP_ALGORITHMS[number]
+
+/**
+ * The identity provider's settings. Issuer and audience are required: without them any token the
+ * provider signs (for another application or tenant) would be accepted here.
+ */
+function identityProvider (env: Env) {
+  if (env.AUTH_JWKS_URL === undefined) return undefined
+  checkUrl('AUTH_JWKS_URL', env.AUTH_JWKS_URL)
+  if (env.AUTH_ISSUER === undefined) throw new ConfigError('AUTH_ISSUER: required with AUTH_JWKS_URL')
+  const audience = idList(env.AUTH_AUDIENCE ?? '')
+  if (audience.length === 0) throw new ConfigError('AUTH_AUDIENCE: required with AUTH_JWKS_URL')
+  const algorithms = idList(env.AUTH_ALGORITHMS)
+  const unsupported = algorithms.find((alg) => !(IDP_ALGORITHMS as readonly string[]).includes(alg))
+  // Symmetric algorithms and "none" are never taken from a key set: only the three asymmetric ones.
+  if (unsupported !== undefined) throw new ConfigError(`AUTH_ALGORITHMS: "${unsupported}" is not one of ${IDP_ALGORITHMS.join(', ')}`)
+  if (algorithms.length === 0) throw new ConfigError('AUTH_ALGORITHMS: name at least one algorithm')
+  if (env.AUTH_JWKS_MIN_TTL_MS > env.AUTH_JWKS_MAX_TTL_MS) throw new ConfigError('AUTH_JWKS_MIN_TTL_MS: greater than AUTH_JWKS_MAX_TTL_MS')
+  return {
+    jwksUrl: env.AUTH_JWKS_URL,
+    algorithms: algorithms as IdpAlgorithm[],
+    issuer: env.AUTH_ISSUER,
+    audience,
+    rolesClaim: env.AUTH_ROLES_CLAIM,
+    teamClaim: env.AUTH_TEAM_CLAIM,
+    minTtlMs: env.AUTH_JWKS_MIN_TTL_MS,
+    maxTtlMs: env.AUTH_JWKS_MAX_TTL_MS,
+    refetchMs: env.AUTH_JWKS_REFETCH_MS,
+    timeoutMs: env.AUTH_JWKS_TIMEOUT_MS
+  }
+}
 
 /** An OAuth client needs both halves; one without the other is a configuration mistake. */
 function oauthClient (clientId: string | undefined, clientSecret: string | undefined, webUrl: string) {

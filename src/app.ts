@@ -3,6 +3,7 @@ import configPlugin, { type AppConfig } from '../plugins/config.js'
 import errorsPlugin from '../plugins/errors.js'
 import httpHardeningPlugin from '../plugins/http-hardening.js'
 import metricsPlugin from '../plugins/metrics.js'
+import drainPlugin from '../plugins/drain.js'
 import swaggerPlugin from '../plugins/swagger.js'
 import dbPlugin, { type DbPluginOptions } from '../plugins/db.js'
 import backendsPlugin from '../plugins/backends.js'
@@ -48,6 +49,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(errorsPlugin)
   await fastify.register(httpHardeningPlugin)
   await fastify.register(metricsPlugin)
+  await fastify.register(drainPlugin)
   await fastify.register(swaggerPlugin)
   await fastify.register(dbPlugin, options.pglite ? { pglite: options.pglite } : {})
   await fastify.register(backendsPlugin)

@@ -15,6 +15,12 @@ export const ERROR_CATALOG = {
   OAUTH_CODE_REJECTED: { status: 400, message: 'The provider did not accept the authorization code' },
   OAUTH_VERIFICATION_FAILED: { status: 400, message: 'The new credentials did not work at the provider; nothing was stored' },
   UNAUTHENTICATED: { status: 401, message: 'A valid bearer token or session cookie is required' },
+  // Only given for a token whose signature verified: they tell an honest client what to fix.
+  TOKEN_EXPIRED: { status: 401, message: 'The token has expired; get a new one' },
+  TOKEN_NOT_YET_VALID: { status: 401, message: 'The token is not valid yet (nbf in the future); check the clocks' },
+  TOKEN_ISSUER_INVALID: { status: 401, message: 'The token was issued by another issuer than this service accepts' },
+  TOKEN_AUDIENCE_INVALID: { status: 401, message: 'The token is meant for another audience than this service' },
+  TOKEN_KEY_UNKNOWN: { status: 401, message: 'No key of the identity provider matches the token (kid)' },
   WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature is missing or does not match' },
   FORBIDDEN: { status: 403, message: 'You do not have access to this project' },
   CSRF_FAILED: { status: 403, message: 'Cross-site request check failed' },

@@ -7,7 +7,9 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/build-app.js'
 import { loadConfig } from '../plugins/config.js'
+import { createSigner } from 'fast-jwt'
 import { signToken, type TokenClaims } from '../src/lib/tokens.js'
+import { startJwksServer, TEST_AUDIENCE, TEST_ISSUER, type JwksServer } from './support/jwks-server.js'
 import { createContractChecker } from './contract/contract-checker.js'
 import { TEST_DATABASE_URL, deleteKeys, dropSchema } from './support/cleanup.js'
 
@@ -26,6 +28,9 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 
 export type BackendName = 'embedded' | 'real'
 export const BACKENDS: BackendName[] = ['embedded', 'real']
+/** Who signs the test's tokens: this service's HS256 secret, or an identity provider's RS256 key (JWKS on loopback). */
+export type TokenKind = 'hs256' | 'jwks'
+export const TOKEN_KINDS: TokenKind[] = ['hs256', 'jwks']
 
 let realReachable: Promise<string | null> | undefined
 /** null when PostgreSQL and Redis both answer, else why not. Asked once per process. */
@@ -77,6 +82,11 @@ export function eachBackend (t: Test, name: string, fn: (t: Test, backend: Backe
   }
 }
 
+/** eachBackend over both token kinds: `fn` gets the kind to pass to build(). */
+export function eachBackendAndTokenKind (t: Test, name: string, fn: (t: Test, backend: BackendName, tokenKind: TokenKind) => Promise<void>) {
+  for (const tokenKind of TOKEN_KINDS) eachBackend(t, `${name} (${tokenKind} tokens)`, (t, backend) => fn(t, backend, tokenKind))
+}
+
 /** Asked once, when the helper is first imported. */
 export const REAL_BACKENDS_PROBLEM = await realBackendsProblem()
 
@@ -101,6 +111,8 @@ export interface BuildOptions {
   listen?: boolean
   /** The app's clock (epoch ms), for fixed-time tests. */
   now?: () => number
+  /** 'jwks': an identity provider on loopback is configured too, and `token()`/`as()` sign with its key. */
+  tokenKind?: TokenKind
 }
 
 export interface TestApp {
@@ -115,6 +127,8 @@ export interface TestApp {
   as(role: TokenClaims['roles'][string], projectId: string, sub?: string): { authorization: string }
   schema?: string
   redisPrefix?: string
+  /** The identity provider, with tokenKind 'jwks'. */
+  jwks?: JwksServer
 }
 
 export function testEnv (backend: BackendName, extra: Record<string, string | undefined> = {}) {
@@ -126,6 +140,8 @@ export function testEnv (backend: BackendName, extra: Record<string, string | un
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     CREDENTIALS_KEY: TEST_CREDENTIALS_KEY,
     ALLOWED_ORIGINS: TEST_ORIGIN,
+    // Running actions get this long at close before they are handed back (production: 25 s).
+    SHUTDOWN_TIMEOUT_MS: '500',
     PORT: '0'
   }
   if (backend === 'real') {
@@ -141,7 +157,8 @@ export function testEnv (backend: BackendName, extra: Record<string, string | un
 
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestApp> {
   const backend = options.backend ?? 'embedded'
-  const env = testEnv(backend, options.env)
+  const jwks = options.tokenKind === 'jwks' ? await startJwksServer(t) : undefined
+  const env = testEnv(backend, { ...jwks?.env(), ...options.env })
   const config = loadConfig(env as NodeJS.ProcessEnv)
   const logs: string[] = []
   const logStream = new Writable({
@@ -177,7 +194,9 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
       if (checker.violations.length > 0) throw new Error(`responses broke openapi.yaml:\n${checker.violations.join('\n')}`)
     })
   }
-  const token: TestApp['token'] = (claims, opts) => signToken(config.jwtSecret, { sub: 'u_test', roles: {}, ...claims }, opts)
+  const token: TestApp['token'] = jwks
+    ? idpSigner(jwks)
+    : (claims, opts) => signToken(config.jwtSecret, { sub: 'u_test', roles: {}, ...claims }, opts)
   return {
     app,
     logs,
@@ -185,6 +204,15 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     token,
     as: (role, projectId, sub = `u_${role}`) => ({ authorization: `Bearer ${token({ sub, roles: { [projectId]: role } })}` }),
     ...(config.databaseUrl ? { schema: config.databaseSchema } : {}),
-    ...(config.redisUrl ? { redisPrefix: config.redisPrefix } : {})
+    ...(config.redisUrl ? { redisPrefix: config.redisPrefix } : {}),
+    ...(jwks ? { jwks } : {})
   }
+}
+
+/** Signs like the identity provider: its first key, its issuer, the service as audience (synchronous, with fast-jwt). */
+function idpSigner (jwks: JwksServer): TestApp['token'] {
+  const key = jwks.keys[0]!
+  const pem = key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  return (claims, { expiresInSeconds = 12 * 3600 } = {}) =>
+    createSigner({ key: pem, algorithm: key.alg as 'RS256', kid: key.kid, iss: TEST_ISSUER, aud: TEST_AUDIENCE, expiresIn: expiresInSeconds * 1000 })({ sub: 'u_test', roles: {}, ...claims })
 }

@@ -247,6 +247,24 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
         .returningAll().executeTakeFirst(), progress)
     },
 
+    /**
+     * Ends this worker's lease now (shutdown): another instance takes the action over at its next
+     * poll, as it would after a crash, without waiting for the lease to run out.
+     */
+    async handBack (id: string, worker: string) {
+      await db.updateTable('integration_actions')
+        .set({ lease_until: sql<Date>`now() - interval '1 millisecond'` })
+        .where('id', '=', id).where('status', '=', 'running').where('claimed_by', '=', worker)
+        .execute()
+    },
+
+    /** Actions pending or running (the backlog), for the actions_pending gauge. */
+    async backlog () {
+      const row = await db.selectFrom('integration_actions').select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('status', 'in', ['pending', 'running']).executeTakeFirstOrThrow()
+      return Number(row.count)
+    },
+
     /** Keeps a running action's lease alive without recording anything. */
     async renew (id: string, worker: string, leaseMs: number) {
       await db.updateTable('integration_actions')

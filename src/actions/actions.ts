@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
+import { Gauge } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
 import { AppError } from '../errors.js'
@@ -159,7 +160,8 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
     /** This instance's runner, as `claimed_by` names it. */
     worker: runner.worker,
     start: runner.start,
-    close: runner.close
+    close: runner.close,
+    backlog: store.backlog
   }
 }
 
@@ -172,6 +174,19 @@ declare module 'fastify' {
 export default fp<{ now?: () => number }>(async function actionsPlugin (fastify, { now = Date.now }) {
   const actions = createActions(fastify, now)
   fastify.decorate('actions', actions)
+  let backlog = 0
+  // eslint-disable-next-line no-new
+  new Gauge({
+    name: 'actions_pending',
+    help: 'Actions pending or running, across all instances (read from PostgreSQL at scrape)',
+    registers: [fastify.metrics.registry],
+    async collect () {
+      // PostgreSQL down: the last value stays, the scrape still answers.
+      backlog = await actions.backlog().catch(() => backlog)
+      this.set(backlog)
+    }
+  })
   fastify.addHook('onReady', async () => { actions.start() })
-  fastify.addHook('onClose', async () => { await actions.close() })
-}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'events', 'integration-links', 'oauth', 'provider-http'], fastify: '5.x' })
+  // Running actions get the shutdown timeout to finish before they are handed back.
+  fastify.addHook('onClose', async () => { await actions.close(fastify.config.shutdown.timeoutMs) })
+}, { name: 'actions', dependencies: ['db', 'backends', 'credentials', 'aggregator', 'events', 'integration-links', 'oauth', 'provider-http', 'metrics'], fastify: '5.x' })

@@ -43,7 +43,10 @@ export function createRunner ({
 }: RunnerOptions) {
   const worker = `worker-${randomUUID()}`
   const running = new Set<Promise<void>>()
+  /** Ids of the actions this runner is executing now. */
+  const runningIds = new Set<string>()
   const stop = new AbortController()
+  let draining = false
   let timer: NodeJS.Timeout | undefined
   let polling = false
   let sweptAt = -Infinity
@@ -101,6 +104,9 @@ export function createRunner ({
       faultPoint('after-provider-call')
       await finish(action.id, { status: 'succeeded', result })
     } catch (error) {
+      // Shutdown cut the run short and handed it back (close()): another instance takes it over
+      // (run again when its executor is retryable, else failed as interrupted), as after a crash.
+      if (stop.signal.aborted) return
       await finish(action.id, { status: 'failed', error: describeFailure(error, signal) })
       if (!(error instanceof ActionFailure)) log.warn({ err: error, actionId: action.id }, 'action failed')
     } finally {
@@ -109,7 +115,7 @@ export function createRunner ({
   }
 
   async function poll () {
-    if (polling || stop.signal.aborted) return
+    if (polling || draining) return
     polling = true
     try {
       // Real time, not the injectable clock: housekeeping must run even where tests fix the clock.
@@ -120,9 +126,10 @@ export function createRunner ({
       }
       const rows = await store.claim('inline', worker, 4, leaseMs)
       for (const row of rows) {
+        runningIds.add(row.id)
         const run = execute(row).catch((error: unknown) => log.error({ err: error, actionId: row.id }, 'action runner failed'))
         running.add(run)
-        run.finally(() => running.delete(run)).catch(() => {})
+        run.finally(() => { running.delete(run); runningIds.delete(row.id) }).catch(() => {})
       }
     } catch (error) {
       log.warn({ err: error }, 'could not claim actions')
@@ -141,12 +148,32 @@ export function createRunner ({
     nudge () {
       setImmediate(() => { poll().catch(() => {}) })
     },
-    async close () {
+    /**
+     * Claims nothing more; running actions get `graceMs` to finish, then are handed back at once
+     * (their lease ended, so another instance takes them over now) and aborted. An executor that
+     * does not notice the abort cannot hold shutdown up: a second's wait, then it is left behind
+     * (its late outcome is refused, the action being no longer held by this worker).
+     */
+    async close (graceMs = 0) {
+      draining = true
       clearInterval(timer)
+      if (running.size > 0 && graceMs > 0) await settledWithin([...running], graceMs)
       stop.abort()
-      await Promise.allSettled([...running])
+      const left = [...runningIds]
+      await Promise.all(left.map((id) => store.handBack(id, worker).then(
+        () => log.info({ actionId: id }, 'action handed back at shutdown'),
+        (error: unknown) => log.warn({ err: error, actionId: id }, 'could not hand an action back; its lease will run out')
+      )))
+      if (running.size > 0) await settledWithin([...running], 1_000)
     }
   }
+}
+
+/** Waits for the promises to settle, or for `ms`, whichever comes first. */
+async function settledWithin (promises: Array<Promise<unknown>>, ms: number) {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
 }
 
 function describeFailure (error: unknown, signal: AbortSignal) {

@@ -76,7 +76,19 @@ export function createProviderHttp ({ maxBodyBytes = 1024 * 1024, connections = 
     getJson: (url: string | URL, options: Omit<RequestOptions, 'body' | 'form'>) => requestJson('GET', url, options),
     /** For actions: writes are never retried by this client (the caller decides what is safe). */
     requestJson,
-    close: () => agent.close()
+    /**
+     * Waits a moment for calls in flight, then cuts them: a provider holding an answer back must
+     * not hold shutdown up (the checks are redone anywhere; actions were handed back).
+     */
+    async close () {
+      let timer: NodeJS.Timeout | undefined
+      const closed = await Promise.race([
+        agent.close().then(() => true),
+        new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS) })
+      ])
+      clearTimeout(timer)
+      if (!closed) await agent.destroy()
+    }
   }
 }
 
@@ -104,6 +116,9 @@ function parseJson (text: string, contentType: string): unknown {
     return contentType.includes('json') || /^\s*[[{]/.test(text) ? INVALID : undefined
   }
 }
+
+/** How long close() lets provider calls in flight finish before it aborts them. */
+const CLOSE_WAIT_MS = 1_000
 
 async function readCapped (body: AsyncIterable<Buffer> & { destroy (error?: Error): unknown }, limit: number) {
   const chunks: Buffer[] = []

@@ -3,6 +3,9 @@ import type { LockBackend } from '../backends/types.js'
 import type { StatusStore, StatusEntry } from './status-store.js'
 import type { LinkView } from './links-view.js'
 
+/** How long close() waits for checks in flight (they are redone by any instance). */
+const CLOSE_WAIT_MS = 1_000
+
 export interface RefresherOptions {
   store: StatusStore
   locks: LockBackend
@@ -102,9 +105,15 @@ export function createRefresher ({ store, locks, locksConnected, log, now, lockT
       return started === undefined ? undefined : performance.now() - started
     },
 
+    /** Lets checks in flight finish for a moment; a provider holding its answer back must not hold shutdown up. */
     async close () {
       closed = true
-      await Promise.allSettled([...inflight.values()])
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([...inflight.values()]),
+        new Promise((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS) })
+      ])
+      clearTimeout(timer)
     }
   }
 }

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ref } from '../schemas/common.js'
+import { AppError } from '../errors.js'
+import { errorResponses, ref } from '../schemas/common.js'
 import { Readiness } from '../schemas/health.js'
 
 const READY_TIMEOUT_MS = 2_000
@@ -36,7 +37,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/readyz', {
     schema: {
       tags: ['operations'],
-      summary: 'Readiness: the database and the shared-state backend answer',
+      summary: 'Readiness: the database and the shared-state backend answer, and the instance is not shutting down',
       response: { 200: ref(Readiness), 503: ref(Readiness) }
     }
   }, async (request, reply) => {
@@ -44,19 +45,30 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       check('database', () => sql`select 1`.execute(fastify.db)),
       check(fastify.backends.kind === 'redis' ? 'redis' : 'backends', () => fastify.backends.ping())
     ])
-    const ready = database.ok && backends.ok
-    if (!ready) request.log.warn({ database, backends }, 'not ready')
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, backends } })
+    const keys = fastify.auth.jwks?.status()
+    const jwks = keys && { ok: keys.ok, keys: keys.keys, ...(keys.error ? { error: keys.error } : {}) }
+    // An instance that never had the provider's keys could sign nobody in from it; one whose
+    // fetches fail later keeps working with the keys it holds (and says so in checks.jwks).
+    const ready = database.ok && backends.ok && (keys === undefined || keys.hasKeys)
+    const status = fastify.drain.draining ? 'draining' as const : ready ? 'ready' as const : 'not_ready' as const
+    if (status === 'not_ready') request.log.warn({ database, backends, jwks }, 'not ready')
+    return reply.code(status === 'ready' ? 200 : 503).send({ status, checks: { database, backends, ...(jwks ? { jwks } : {}) } })
   })
 
+  // With METRICS_PORT the metrics are served on that private listener only (plugins/metrics.ts).
+  if (fastify.config.metrics.port !== undefined) return
   fastify.get('/metrics', {
     schema: {
       tags: ['operations'],
       summary: 'Prometheus metrics: request durations by route and status, process metrics',
+      description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.',
       produces: ['text/plain'],
-      response: { 200: Type.String({ description: 'Prometheus text exposition format' }) }
+      response: { 200: Type.String({ description: 'Prometheus text exposition format' }), ...errorResponses(401) }
     }
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
+    if (!fastify.metrics.authorized(request.headers.authorization)) {
+      throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <METRICS_TOKEN>', { headers: { 'www-authenticate': 'Bearer' } })
+    }
     reply.type(fastify.metrics.registry.contentType)
     return fastify.metrics.registry.metrics()
   })

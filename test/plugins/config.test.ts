@@ -70,3 +70,24 @@ t.test('the server process exits with a clear message on bad configuration', asy
 t.test('ConfigError is what loadConfig throws', async (t) => {
   t.throws(() => loadConfig({ PORT: '-1' }), ConfigError)
 })
+
+t.test('identity provider, metrics and shutdown settings', async (t) => {
+  const idp = { AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json', AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'status, status-staging' }
+  bad({ AUTH_JWKS_URL: idp.AUTH_JWKS_URL }, /^AUTH_ISSUER: required with AUTH_JWKS_URL/, 'JWKS without an issuer')
+  bad({ AUTH_JWKS_URL: idp.AUTH_JWKS_URL, AUTH_ISSUER: idp.AUTH_ISSUER }, /^AUTH_AUDIENCE: required with AUTH_JWKS_URL/, 'JWKS without an audience')
+  bad({ ...idp, AUTH_ALGORITHMS: 'RS256,HS256' }, /^AUTH_ALGORITHMS: "HS256" is not one of RS256, ES256, EdDSA/, 'a symmetric algorithm from a key set')
+  bad({ ...idp, AUTH_ALGORITHMS: 'none' }, /^AUTH_ALGORITHMS: "none"/, 'alg none')
+  bad({ ...idp, AUTH_ALGORITHMS: ' , ' }, /^AUTH_ALGORITHMS: name at least one/, 'an empty list')
+  bad({ ...idp, AUTH_JWKS_MIN_TTL_MS: '5000', AUTH_JWKS_MAX_TTL_MS: '1000' }, /^AUTH_JWKS_MIN_TTL_MS: greater than AUTH_JWKS_MAX_TTL_MS/, 'floor above ceiling')
+  bad({ AUTH_JWKS_URL: 'ftp://idp.example/jwks' }, /^AUTH_JWKS_URL: /, 'not http(s)')
+  bad({ AUTH_HS256: 'false' }, /^AUTH_HS256: false needs AUTH_JWKS_URL/, 'no token kind left')
+  bad({ METRICS_TOKEN: 'short' }, /^METRICS_TOKEN: /, 'a short metrics token')
+  bad({ METRICS_PORT: '70000' }, /^METRICS_PORT: /, 'METRICS_PORT out of range')
+  const config = loadConfig({ ...base, ...idp, AUTH_HS256: 'false', METRICS_PORT: '9464' })
+  t.match(config.auth, { hs256: false, clockToleranceSeconds: 30, idp: { algorithms: ['RS256', 'ES256', 'EdDSA'], audience: ['status', 'status-staging'], rolesClaim: 'roles', teamClaim: 'team', minTtlMs: 60_000, maxTtlMs: 3_600_000, refetchMs: 30_000 } })
+  t.same(config.metrics, { port: 9464, host: '127.0.0.1', token: undefined })
+  t.same(config.shutdown, { graceMs: 0, timeoutMs: 25_000 }, 'no grace outside production')
+  t.equal(loadConfig({ ...base, NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40), CREDENTIALS_KEY: 'ab'.repeat(32) }).shutdown.graceMs, 5_000, '5 s grace in production')
+  t.equal(loadConfig({ ...base, SHUTDOWN_GRACE_MS: '0', NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40), CREDENTIALS_KEY: 'ab'.repeat(32) }).shutdown.graceMs, 0, 'SHUTDOWN_GRACE_MS=0 honoured in production')
+  t.equal(loadConfig(base).auth.idp, undefined, 'no JWKS by default')
+})

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import { build, eachBackend } from '../helper.js'
+import { build, eachBackendAndTokenKind } from '../helper.js'
 import { openRawStream } from '../support/sse.js'
 import { checkErrorBody, expectError, loadOperations, minimalRequest, type Operation } from '../support/openapi-ops.js'
 import type { TokenClaims } from '../../src/lib/tokens.js'
@@ -68,9 +68,10 @@ const LINK = { config: { owner: 'acme', repo: 'web', branch: 'main' }, credentia
 
 interface Answer { statusCode: number, body: string, headers: Record<string, unknown> }
 
-eachBackend(t, 'access control over every documented operation', async (t, backend) => {
+eachBackendAndTokenKind(t, 'access control over every documented operation', async (t, backend, tokenKind) => {
   const s = await build(t, {
     backend,
+    tokenKind,
     listen: true,
     env: { HOST_WORKER_TOKEN, GITHUB_API_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'info' }
   })

@@ -3,7 +3,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { Redis } from 'ioredis'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { eachBackend, TEST_CREDENTIALS_KEY, TEST_JWT_SECRET, TEST_REDIS_URL } from '../helper.js'
+import { eachBackendAndTokenKind, TEST_CREDENTIALS_KEY, TEST_JWT_SECRET, TEST_REDIS_URL } from '../helper.js'
 import { LINK_CONFIGS, statusApp } from '../support/status-app.js'
 
 /**
@@ -76,9 +76,10 @@ async function redisContents (prefix: string): Promise<Captured[]> {
   }
 }
 
-eachBackend(t, 'secrets never reach logs, response bodies, headers or stored state', async (t, backend) => {
+eachBackendAndTokenKind(t, 'secrets never reach logs, response bodies, headers or stored state', async (t, backend, tokenKind) => {
   const s = await statusApp(t, {
     backend,
+    tokenKind,
     env: {
       GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRETS.github,
       VERCEL_WEBHOOK_SECRET: WEBHOOK_SECRETS.vercel,

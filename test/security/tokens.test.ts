@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import { build, eachBackend, TEST_JWT_SECRET, TEST_ORIGIN } from '../helper.js'
+import { build, eachBackend, eachBackendAndTokenKind, TEST_JWT_SECRET, TEST_ORIGIN } from '../helper.js'
 import { expectError } from '../support/openapi-ops.js'
 
 /**
@@ -19,8 +19,10 @@ const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const ownerClaims = (extra: Record<string, unknown> = {}) => ({ sub: 'u_owner', roles: { [P]: 'owner' as const }, ...extra })
 
-eachBackend(t, 'tokens that must not authenticate', async (t, backend) => {
-  const s = await build(t, { backend, env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
+// Over both token kinds: the valid and tampered tokens are the service's HS256 ones or an identity
+// provider's RS256 ones (JWKS on loopback, HS256 on too); the hand-signed HS256 ones stay.
+eachBackendAndTokenKind(t, 'tokens that must not authenticate', async (t, backend, tokenKind) => {
+  const s = await build(t, { backend, tokenKind, env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
   const valid = s.token(ownerClaims())
   const get = (options: Partial<InjectOptions>) => s.app.inject({ method: 'GET', url: LINKS_URL, ...options })
 
@@ -38,12 +40,13 @@ eachBackend(t, 'tokens that must not authenticate', async (t, backend) => {
   t.equal((await get({ headers: { authorization: `Bearer ${signHs256(ownerClaims({ exp: nowSeconds() + 3600 }))}` } })).statusCode, 200,
     'control: a hand-signed token with valid claims authenticates, so the hand-signed refusals below are the claims\' fault')
 
-  const bad: Array<[string, string]> = [
+  const bad: Array<[string, string, string?]> = [
     ['alg none, no signature', `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(ownerClaims({ exp: nowSeconds() + 3600 }))}.`],
     ['alg none with the original signature', `${b64url({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`],
     ['alg "None"', `${b64url({ alg: 'None', typ: 'JWT' })}.${b64url(ownerClaims({ exp: nowSeconds() + 3600 }))}.`],
-    ['expired an hour ago', signHs256(ownerClaims({ exp: nowSeconds() - 3600 }))],
-    ['expired a minute ago', s.token(ownerClaims(), { expiresInSeconds: -60 })],
+    // Expired, with a good signature: the client is told to get a new token.
+    ['expired an hour ago', signHs256(ownerClaims({ exp: nowSeconds() - 3600 })), 'TOKEN_EXPIRED'],
+    ['expired a minute ago', s.token(ownerClaims(), { expiresInSeconds: -60 }), 'TOKEN_EXPIRED'],
     ['signed with another key', signHs256(ownerClaims({ exp: nowSeconds() + 3600 }), 'another-secret-that-is-long-enough-for-hs256-9876543210')],
     ['HS512 with the right key', createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS512' })(ownerClaims({ exp: nowSeconds() + 3600 }))],
     ['tampered: roles changed after signing', `${header}.${b64url({ ...decoded, roles: { [P]: 'owner', p_other: 'owner' } })}.${signature}`],
@@ -70,10 +73,10 @@ eachBackend(t, 'tokens that must not authenticate', async (t, backend) => {
     ['valid token with an inner space', `${header}. ${payload}.${signature}`]
   ]
 
-  for (const [what, token] of bad) {
+  for (const [what, token, code = 'UNAUTHENTICATED'] of bad) {
     await t.test(what, async (t) => {
-      expectError(t, await get({ headers: { authorization: `Bearer ${token}` } }), 401, 'UNAUTHENTICATED', 'bearer')
-      expectError(t, await get({ cookies: { is_session: token } }), 401, 'UNAUTHENTICATED', 'cookie')
+      expectError(t, await get({ headers: { authorization: `Bearer ${token}` } }), 401, code, 'bearer')
+      expectError(t, await get({ cookies: { is_session: token } }), 401, code, 'cookie')
     })
   }
 
@@ -98,8 +101,8 @@ eachBackend(t, 'tokens that must not authenticate', async (t, backend) => {
   })
 })
 
-eachBackend(t, 'CSRF on cookie-authenticated writes', async (t, backend) => {
-  const s = await build(t, { backend, env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
+eachBackendAndTokenKind(t, 'CSRF on cookie-authenticated writes', async (t, backend, tokenKind) => {
+  const s = await build(t, { backend, tokenKind, env: { GITHUB_API_URL: 'http://127.0.0.1:9' } })
   const bearer = s.as('owner', P)
   t.equal((await s.app.inject({ method: 'PUT', url: `${LINKS_URL}/vercel`, headers: bearer, payload: { config: { projectId: 'prj_x' }, credentials: { token: 'tok_v' } } })).statusCode, 201, 'seed: a vercel link')
 

@@ -97,7 +97,11 @@ async function spawnServer (env: Record<string, string | undefined>, logs: strin
       }
     })
     let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      // What the process says on stderr after it started (e.g. a forced exit) is kept too.
+      logs.push(...chunk.toString().split('\n').filter(Boolean).map((line) => `stderr: ${line}`))
+    })
     child.once('exit', (code) => reject(new Error(`instance exited (${code}) before listening: ${stderr.slice(-2000)}`)))
   })
   return { child, url, exited }

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import type { LightMyRequestResponse as Response } from 'fastify'
-import { build, type BackendName, type TestApp } from '../helper.js'
+import { build, type BackendName, type TestApp, type TokenKind } from '../helper.js'
 import { providerEnv, startSimulator, type Provider, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
 
 /** Link configs whose names a viewer must never see in a response. */
@@ -31,13 +31,14 @@ export function setScenario (sim: Simulator, provider: Provider, token: string, 
 }
 
 /** The real app pointed at the provider simulator over loopback HTTP. */
-export async function statusApp (t: Test, options: { backend?: BackendName, env?: Record<string, string>, now?: () => number, sim?: Simulator, listen?: boolean } = {}): Promise<StatusApp> {
+export async function statusApp (t: Test, options: { backend?: BackendName, env?: Record<string, string>, now?: () => number, sim?: Simulator, listen?: boolean, tokenKind?: TokenKind } = {}): Promise<StatusApp> {
   const sim = options.sim ?? await startSimulator(options.now ? { now: options.now } : {})
   if (!options.sim) t.teardown(() => sim.close())
   const built = await build(t, {
     backend: options.backend ?? 'embedded',
     ...(options.listen ? { listen: true } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.tokenKind ? { tokenKind: options.tokenKind } : {}),
     env: {
       ...providerEnv(sim.baseUrls),
       // Generous, so a loaded CI machine still sees cold checks finish; deadline tests set their own.

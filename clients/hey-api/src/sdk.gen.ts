@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { DeleteApiAuthSessionData, DeleteApiAuthSessionErrors, DeleteApiAuthSessionResponses, DeleteApiIntegrationsRolloutProjectsByProjectIdData, DeleteApiIntegrationsRolloutProjectsByProjectIdErrors, DeleteApiIntegrationsRolloutProjectsByProjectIdResponses, DeleteApiIntegrationsRolloutTeamsByTeamData, DeleteApiIntegrationsRolloutTeamsByTeamErrors, DeleteApiIntegrationsRolloutTeamsByTeamResponses, DeleteApiProjectsByProjectIdIntegrationsByKeyData, DeleteApiProjectsByProjectIdIntegrationsByKeyErrors, DeleteApiProjectsByProjectIdIntegrationsByKeyResponses, GetApiAuthSessionData, GetApiAuthSessionErrors, GetApiAuthSessionResponses, GetApiIntegrationsActionsByIdData, GetApiIntegrationsActionsByIdErrors, GetApiIntegrationsActionsByIdResponses, GetApiIntegrationsActionsData, GetApiIntegrationsActionsErrors, GetApiIntegrationsActionsResponses, GetApiIntegrationsEventsData, GetApiIntegrationsEventsErrors, GetApiIntegrationsEventsResponse, GetApiIntegrationsEventsResponses, GetApiIntegrationsOauthByProviderCallbackData, GetApiIntegrationsOauthByProviderCallbackErrors, GetApiIntegrationsOauthByProviderCallbackResponses, GetApiIntegrationsRolloutData, GetApiIntegrationsRolloutErrors, GetApiIntegrationsRolloutResponses, GetApiIntegrationsStatusData, GetApiIntegrationsStatusErrors, GetApiIntegrationsStatusResponses, GetApiProjectsByProjectIdIntegrationsData, GetApiProjectsByProjectIdIntegrationsErrors, GetApiProjectsByProjectIdIntegrationsResponses, GetHealthzData, GetHealthzResponses, GetMetricsData, GetMetricsResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, PatchApiProjectsByProjectIdIntegrationsByKeyData, PatchApiProjectsByProjectIdIntegrationsByKeyErrors, PatchApiProjectsByProjectIdIntegrationsByKeyResponses, PostApiAuthSessionData, PostApiAuthSessionErrors, PostApiAuthSessionResponses, PostApiHostActionsByIdCompleteData, PostApiHostActionsByIdCompleteErrors, PostApiHostActionsByIdCompleteResponses, PostApiHostActionsByIdProgressData, PostApiHostActionsByIdProgressErrors, PostApiHostActionsByIdProgressResponses, PostApiHostActionsClaimData, PostApiHostActionsClaimErrors, PostApiHostActionsClaimResponses, PostApiIntegrationsActionsData, PostApiIntegrationsActionsErrors, PostApiIntegrationsActionsResponses, PostApiWebhooksGithubData, PostApiWebhooksGithubErrors, PostApiWebhooksGithubResponses, PostApiWebhooksSanityData, PostApiWebhooksSanityErrors, PostApiWebhooksSanityResponses, PostApiWebhooksVercelData, PostApiWebhooksVercelErrors, PostApiWebhooksVercelResponses, PutApiIntegrationsRolloutProjectsByProjectIdData, PutApiIntegrationsRolloutProjectsByProjectIdErrors, PutApiIntegrationsRolloutProjectsByProjectIdResponses, PutApiIntegrationsRolloutTeamsByTeamData, PutApiIntegrationsRolloutTeamsByTeamErrors, PutApiIntegrationsRolloutTeamsByTeamResponses, PutApiProjectsByProjectIdIntegrationsByKeyData, PutApiProjectsByProjectIdIntegrationsByKeyErrors, PutApiProjectsByProjectIdIntegrationsByKeyResponses } from './types.gen.js';
+import type { DeleteApiAuthSessionData, DeleteApiAuthSessionErrors, DeleteApiAuthSessionResponses, DeleteApiIntegrationsRolloutProjectsByProjectIdData, DeleteApiIntegrationsRolloutProjectsByProjectIdErrors, DeleteApiIntegrationsRolloutProjectsByProjectIdResponses, DeleteApiIntegrationsRolloutTeamsByTeamData, DeleteApiIntegrationsRolloutTeamsByTeamErrors, DeleteApiIntegrationsRolloutTeamsByTeamResponses, DeleteApiProjectsByProjectIdIntegrationsByKeyData, DeleteApiProjectsByProjectIdIntegrationsByKeyErrors, DeleteApiProjectsByProjectIdIntegrationsByKeyResponses, GetApiAuthSessionData, GetApiAuthSessionErrors, GetApiAuthSessionResponses, GetApiIntegrationsActionsByIdData, GetApiIntegrationsActionsByIdErrors, GetApiIntegrationsActionsByIdResponses, GetApiIntegrationsActionsData, GetApiIntegrationsActionsErrors, GetApiIntegrationsActionsResponses, GetApiIntegrationsEventsData, GetApiIntegrationsEventsErrors, GetApiIntegrationsEventsResponse, GetApiIntegrationsEventsResponses, GetApiIntegrationsOauthByProviderCallbackData, GetApiIntegrationsOauthByProviderCallbackErrors, GetApiIntegrationsOauthByProviderCallbackResponses, GetApiIntegrationsRolloutData, GetApiIntegrationsRolloutErrors, GetApiIntegrationsRolloutResponses, GetApiIntegrationsStatusData, GetApiIntegrationsStatusErrors, GetApiIntegrationsStatusResponses, GetApiProjectsByProjectIdIntegrationsData, GetApiProjectsByProjectIdIntegrationsErrors, GetApiProjectsByProjectIdIntegrationsResponses, GetHealthzData, GetHealthzResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, PatchApiProjectsByProjectIdIntegrationsByKeyData, PatchApiProjectsByProjectIdIntegrationsByKeyErrors, PatchApiProjectsByProjectIdIntegrationsByKeyResponses, PostApiAuthSessionData, PostApiAuthSessionErrors, PostApiAuthSessionResponses, PostApiHostActionsByIdCompleteData, PostApiHostActionsByIdCompleteErrors, PostApiHostActionsByIdCompleteResponses, PostApiHostActionsByIdProgressData, PostApiHostActionsByIdProgressErrors, PostApiHostActionsByIdProgressResponses, PostApiHostActionsClaimData, PostApiHostActionsClaimErrors, PostApiHostActionsClaimResponses, PostApiIntegrationsActionsData, PostApiIntegrationsActionsErrors, PostApiIntegrationsActionsResponses, PostApiWebhooksGithubData, PostApiWebhooksGithubErrors, PostApiWebhooksGithubResponses, PostApiWebhooksSanityData, PostApiWebhooksSanityErrors, PostApiWebhooksSanityResponses, PostApiWebhooksVercelData, PostApiWebhooksVercelErrors, PostApiWebhooksVercelResponses, PutApiIntegrationsRolloutProjectsByProjectIdData, PutApiIntegrationsRolloutProjectsByProjectIdErrors, PutApiIntegrationsRolloutProjectsByProjectIdResponses, PutApiIntegrationsRolloutTeamsByTeamData, PutApiIntegrationsRolloutTeamsByTeamErrors, PutApiIntegrationsRolloutTeamsByTeamResponses, PutApiProjectsByProjectIdIntegrationsByKeyData, PutApiProjectsByProjectIdIntegrationsByKeyErrors, PutApiProjectsByProjectIdIntegrationsByKeyResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -24,14 +24,16 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 export const getHealthz = <ThrowOnError extends boolean = false>(options?: Options<GetHealthzData, ThrowOnError>) => (options?.client ?? client).get<GetHealthzResponses, unknown, ThrowOnError>({ url: '/healthz', ...options });
 
 /**
- * Readiness: the database and the shared-state backend answer
+ * Readiness: the database and the shared-state backend answer, and the instance is not shutting down
  */
 export const getReadyz = <ThrowOnError extends boolean = false>(options?: Options<GetReadyzData, ThrowOnError>) => (options?.client ?? client).get<GetReadyzResponses, GetReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });
 
 /**
  * Prometheus metrics: request durations by route and status, process metrics
+ *
+ * Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.
  */
-export const getMetrics = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsData, ThrowOnError>) => (options?.client ?? client).get<GetMetricsResponses, unknown, ThrowOnError>({ url: '/metrics', ...options });
+export const getMetrics = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsData, ThrowOnError>) => (options?.client ?? client).get<GetMetricsResponses, GetMetricsErrors, ThrowOnError>({ url: '/metrics', ...options });
 
 /**
  * End the browser session
@@ -247,21 +249,21 @@ export const getApiIntegrationsOauthByProviderCallback = <ThrowOnError extends b
 /**
  * Github webhook deliveries
  *
- * Signed by the provider with the secret in the service's configuration; anything else is 401.
+ * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
  */
 export const postApiWebhooksGithub = <ThrowOnError extends boolean = false>(options?: Options<PostApiWebhooksGithubData, ThrowOnError>) => (options?.client ?? client).post<PostApiWebhooksGithubResponses, PostApiWebhooksGithubErrors, ThrowOnError>({ url: '/api/webhooks/github', ...options });
 
 /**
  * Vercel webhook deliveries
  *
- * Signed by the provider with the secret in the service's configuration; anything else is 401.
+ * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
  */
 export const postApiWebhooksVercel = <ThrowOnError extends boolean = false>(options?: Options<PostApiWebhooksVercelData, ThrowOnError>) => (options?.client ?? client).post<PostApiWebhooksVercelResponses, PostApiWebhooksVercelErrors, ThrowOnError>({ url: '/api/webhooks/vercel', ...options });
 
 /**
  * Sanity webhook deliveries
  *
- * Signed by the provider with the secret in the service's configuration; anything else is 401.
+ * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
  */
 export const postApiWebhooksSanity = <ThrowOnError extends boolean = false>(options?: Options<PostApiWebhooksSanityData, ThrowOnError>) => (options?.client ?? client).post<PostApiWebhooksSanityResponses, PostApiWebhooksSanityErrors, ThrowOnError>({ url: '/api/webhooks/sanity', ...options });
 

@@ -12,7 +12,7 @@ export type Error = {
     /**
      * Stable machine-readable code
      */
-    code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST' | 'UNKNOWN_PROVIDER' | 'UNKNOWN_ACTION' | 'INVALID_ACTION_PARAMS' | 'ACTION_NOT_AVAILABLE' | 'OAUTH_STATE_INVALID' | 'OAUTH_CODE_REJECTED' | 'OAUTH_VERIFICATION_FAILED' | 'UNAUTHENTICATED' | 'WEBHOOK_SIGNATURE_INVALID' | 'FORBIDDEN' | 'CSRF_FAILED' | 'ACTION_FORBIDDEN' | 'NOT_FOUND' | 'ROUTE_NOT_FOUND' | 'DEV_LOGIN_DISABLED' | 'LINK_NOT_FOUND' | 'ACTION_NOT_FOUND' | 'ROLLOUT_OVERRIDE_NOT_FOUND' | 'IDEMPOTENCY_REQUEST_IN_FLIGHT' | 'ACTION_NOT_CLAIMED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'SERVICE_UNAVAILABLE';
+    code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST' | 'UNKNOWN_PROVIDER' | 'UNKNOWN_ACTION' | 'INVALID_ACTION_PARAMS' | 'ACTION_NOT_AVAILABLE' | 'OAUTH_STATE_INVALID' | 'OAUTH_CODE_REJECTED' | 'OAUTH_VERIFICATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TOKEN_NOT_YET_VALID' | 'TOKEN_ISSUER_INVALID' | 'TOKEN_AUDIENCE_INVALID' | 'TOKEN_KEY_UNKNOWN' | 'WEBHOOK_SIGNATURE_INVALID' | 'FORBIDDEN' | 'CSRF_FAILED' | 'ACTION_FORBIDDEN' | 'NOT_FOUND' | 'ROUTE_NOT_FOUND' | 'DEV_LOGIN_DISABLED' | 'LINK_NOT_FOUND' | 'ACTION_NOT_FOUND' | 'ROLLOUT_OVERRIDE_NOT_FOUND' | 'IDEMPOTENCY_REQUEST_IN_FLIGHT' | 'WEBHOOK_DELIVERY_IN_FLIGHT' | 'ACTION_NOT_CLAIMED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'SERVICE_UNAVAILABLE';
     /**
      * HTTP reason phrase
      */
@@ -57,7 +57,10 @@ export type Session = {
 };
 
 export type Readiness = {
-    status: 'ready' | 'not_ready';
+    /**
+     * draining: the instance is shutting down (503 from the first moment, so balancers stop sending new work)
+     */
+    status: 'ready' | 'not_ready' | 'draining';
     checks: {
         database: {
             ok: boolean;
@@ -67,6 +70,20 @@ export type Readiness = {
         backends: {
             ok: boolean;
             latencyMs: number;
+            error?: string;
+        };
+        /**
+         * Only with AUTH_JWKS_URL. A failing fetch alone keeps the instance ready (the keys held still work); never having had the keys does not
+         */
+        jwks?: {
+            /**
+             * The last fetch of the identity provider's JWKS worked
+             */
+            ok: boolean;
+            /**
+             * Keys held (still used while fetches fail)
+             */
+            keys: number;
             error?: string;
         };
     };
@@ -443,6 +460,19 @@ export type GetMetricsData = {
     url: '/metrics';
 };
 
+export type GetMetricsErrors = {
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    401: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    500: Error;
+};
+
+export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
+
 export type GetMetricsResponses = {
     /**
      * Prometheus text exposition format
@@ -484,6 +514,10 @@ export type DeleteApiAuthSessionErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type DeleteApiAuthSessionError = DeleteApiAuthSessionErrors[keyof DeleteApiAuthSessionErrors];
@@ -517,6 +551,10 @@ export type GetApiAuthSessionErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiAuthSessionError = GetApiAuthSessionErrors[keyof GetApiAuthSessionErrors];
@@ -562,6 +600,10 @@ export type PostApiAuthSessionErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type PostApiAuthSessionError = PostApiAuthSessionErrors[keyof PostApiAuthSessionErrors];
@@ -604,6 +646,10 @@ export type GetApiProjectsByProjectIdIntegrationsErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiProjectsByProjectIdIntegrationsError = GetApiProjectsByProjectIdIntegrationsErrors[keyof GetApiProjectsByProjectIdIntegrationsErrors];
@@ -659,6 +705,10 @@ export type DeleteApiProjectsByProjectIdIntegrationsByKeyErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type DeleteApiProjectsByProjectIdIntegrationsByKeyError = DeleteApiProjectsByProjectIdIntegrationsByKeyErrors[keyof DeleteApiProjectsByProjectIdIntegrationsByKeyErrors];
@@ -714,6 +764,10 @@ export type PatchApiProjectsByProjectIdIntegrationsByKeyErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type PatchApiProjectsByProjectIdIntegrationsByKeyError = PatchApiProjectsByProjectIdIntegrationsByKeyErrors[keyof PatchApiProjectsByProjectIdIntegrationsByKeyErrors];
@@ -765,6 +819,10 @@ export type PutApiProjectsByProjectIdIntegrationsByKeyErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type PutApiProjectsByProjectIdIntegrationsByKeyError = PutApiProjectsByProjectIdIntegrationsByKeyErrors[keyof PutApiProjectsByProjectIdIntegrationsByKeyErrors];
@@ -811,6 +869,10 @@ export type GetApiIntegrationsStatusErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiIntegrationsStatusError = GetApiIntegrationsStatusErrors[keyof GetApiIntegrationsStatusErrors];
@@ -858,6 +920,10 @@ export type GetApiIntegrationsActionsErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiIntegrationsActionsError = GetApiIntegrationsActionsErrors[keyof GetApiIntegrationsActionsErrors];
@@ -964,6 +1030,10 @@ export type GetApiIntegrationsActionsByIdErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiIntegrationsActionsByIdError = GetApiIntegrationsActionsByIdErrors[keyof GetApiIntegrationsActionsByIdErrors];
@@ -1178,6 +1248,10 @@ export type GetApiIntegrationsOauthByProviderCallbackErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiIntegrationsOauthByProviderCallbackError = GetApiIntegrationsOauthByProviderCallbackErrors[keyof GetApiIntegrationsOauthByProviderCallbackErrors];
@@ -1216,6 +1290,10 @@ export type PostApiWebhooksGithubErrors = {
      * Every 4xx and 5xx response has this body
      */
     401: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    409: Error;
     /**
      * Every 4xx and 5xx response has this body
      */
@@ -1270,6 +1348,10 @@ export type PostApiWebhooksVercelErrors = {
     /**
      * Every 4xx and 5xx response has this body
      */
+    409: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
     413: Error;
     /**
      * Every 4xx and 5xx response has this body
@@ -1318,6 +1400,10 @@ export type PostApiWebhooksSanityErrors = {
      * Every 4xx and 5xx response has this body
      */
     401: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    409: Error;
     /**
      * Every 4xx and 5xx response has this body
      */
@@ -1438,6 +1524,10 @@ export type GetApiIntegrationsRolloutErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type GetApiIntegrationsRolloutError = GetApiIntegrationsRolloutErrors[keyof GetApiIntegrationsRolloutErrors];
@@ -1492,6 +1582,10 @@ export type DeleteApiIntegrationsRolloutProjectsByProjectIdErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type DeleteApiIntegrationsRolloutProjectsByProjectIdError = DeleteApiIntegrationsRolloutProjectsByProjectIdErrors[keyof DeleteApiIntegrationsRolloutProjectsByProjectIdErrors];
@@ -1542,6 +1636,10 @@ export type PutApiIntegrationsRolloutProjectsByProjectIdErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type PutApiIntegrationsRolloutProjectsByProjectIdError = PutApiIntegrationsRolloutProjectsByProjectIdErrors[keyof PutApiIntegrationsRolloutProjectsByProjectIdErrors];
@@ -1600,6 +1698,10 @@ export type DeleteApiIntegrationsRolloutTeamsByTeamErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type DeleteApiIntegrationsRolloutTeamsByTeamError = DeleteApiIntegrationsRolloutTeamsByTeamErrors[keyof DeleteApiIntegrationsRolloutTeamsByTeamErrors];
@@ -1650,6 +1752,10 @@ export type PutApiIntegrationsRolloutTeamsByTeamErrors = {
      * Every 4xx and 5xx response has this body
      */
     500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
 };
 
 export type PutApiIntegrationsRolloutTeamsByTeamError = PutApiIntegrationsRolloutTeamsByTeamErrors[keyof PutApiIntegrationsRolloutTeamsByTeamErrors];

@@ -46,7 +46,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database and the shared-state backend answer */
+        /** Readiness: the database and the shared-state backend answer, and the instance is not shutting down */
         get: {
             parameters: {
                 query?: never;
@@ -91,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: request durations by route and status, process metrics */
+        /**
+         * Prometheus metrics: request durations by route and status, process metrics
+         * @description Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -108,6 +111,24 @@ export interface paths {
                     };
                     content: {
                         "text/plain": string;
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": components["schemas"]["Error"];
                     };
                 };
             };
@@ -166,6 +187,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -249,6 +279,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         /** End the browser session */
@@ -315,6 +354,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -390,6 +438,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -511,6 +568,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -594,6 +660,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -698,6 +773,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -788,6 +872,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -862,6 +955,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1060,6 +1162,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1457,6 +1568,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1478,7 +1598,7 @@ export interface paths {
         put?: never;
         /**
          * Github webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
             parameters: {
@@ -1516,6 +1636,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1569,7 +1698,7 @@ export interface paths {
         put?: never;
         /**
          * Vercel webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
             parameters: {
@@ -1607,6 +1736,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1660,7 +1798,7 @@ export interface paths {
         put?: never;
         /**
          * Sanity webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
             parameters: {
@@ -1698,6 +1836,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1919,6 +2066,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2029,6 +2185,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2111,6 +2276,15 @@ export interface paths {
                 };
                 /** @description Every 4xx and 5xx response has this body */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2228,6 +2402,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2317,6 +2500,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every 4xx and 5xx response has this body */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2335,7 +2527,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "DEV_LOGIN_DISABLED" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "ROLLOUT_OVERRIDE_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNKNOWN_PROVIDER" | "UNKNOWN_ACTION" | "INVALID_ACTION_PARAMS" | "ACTION_NOT_AVAILABLE" | "OAUTH_STATE_INVALID" | "OAUTH_CODE_REJECTED" | "OAUTH_VERIFICATION_FAILED" | "UNAUTHENTICATED" | "TOKEN_EXPIRED" | "TOKEN_NOT_YET_VALID" | "TOKEN_ISSUER_INVALID" | "TOKEN_AUDIENCE_INVALID" | "TOKEN_KEY_UNKNOWN" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "CSRF_FAILED" | "ACTION_FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "DEV_LOGIN_DISABLED" | "LINK_NOT_FOUND" | "ACTION_NOT_FOUND" | "ROLLOUT_OVERRIDE_NOT_FOUND" | "IDEMPOTENCY_REQUEST_IN_FLIGHT" | "WEBHOOK_DELIVERY_IN_FLIGHT" | "ACTION_NOT_CLAIMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description HTTP reason phrase */
             error: string;
             /** @description Human-readable explanation; masked for 5xx */
@@ -2367,7 +2559,8 @@ export interface components {
             csrfToken?: string;
         };
         Readiness: {
-            status: "ready" | "not_ready";
+            /** @description draining: the instance is shutting down (503 from the first moment, so balancers stop sending new work) */
+            status: "ready" | "not_ready" | "draining";
             checks: {
                 database: {
                     ok: boolean;
@@ -2377,6 +2570,14 @@ export interface components {
                 backends: {
                     ok: boolean;
                     latencyMs: number;
+                    error?: string;
+                };
+                /** @description Only with AUTH_JWKS_URL. A failing fetch alone keeps the instance ready (the keys held still work); never having had the keys does not */
+                jwks?: {
+                    /** @description The last fetch of the identity provider's JWKS worked */
+                    ok: boolean;
+                    /** @description Keys held (still used while fetches fail) */
+                    keys: number;
                     error?: string;
                 };
             };
