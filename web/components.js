@@ -365,7 +365,7 @@ class IntegrationElement extends HTMLElement {
     const exact = dateTime(Date.parse(item.updatedAt))
     if (stale.level === 'fresh') return { level: stale.level, html: '', text: t('updated', { ago: when }), exact }
     const text = t(stale.level === 'amber' ? 'staleAmber' : 'staleBadge', { ago: when })
-    return { level: stale.level, text, exact, html: `<span class="stale" part="stale" data-stale="${stale.level}" role="img" aria-label="${escape(text)}" title="${escape(`${text} · ${exact}`)}">${ICONS.clock}${stale.level === 'amber' ? `<span aria-hidden="true">${escape(when)}</span>` : ''}</span>` }
+    return { level: stale.level, text, exact, html: `<span class="stale" part="stale" data-stale="${stale.level}" role="img" aria-label="${escape(text)}" title="${escape(`${text} · ${exact}`)}"><span class="icon">${ICONS.clock}</span>${stale.level === 'amber' ? `<span aria-hidden="true">${escape(when)}</span>` : ''}</span>` }
   }
 
   render () {}
@@ -426,12 +426,13 @@ class IntegrationSettings extends IntegrationElement {
     super()
     /** @type {Map<string, { mode: 'connect' | 'reconnect' }>} open connect forms, per provider */
     this.forms = new Map()
+    /** @type {WeakMap<HTMLFormElement, { provider: string, mode: 'connect' | 'reconnect', oauth: boolean, config: Record<string, FieldSchema> }>} */
+    this.formSpecs = new WeakMap()
     this.dialog = document.createElement('dialog')
     this.dialog.setAttribute('part', 'dialog')
     this.dialog.setAttribute('aria-labelledby', 'dialog-title')
     this.dialog.setAttribute('aria-describedby', 'dialog-body')
     this.root.append(this.dialog)
-    this.root.addEventListener('submit', (event) => this.onSubmit(event))
   }
 
   render () {
@@ -439,7 +440,7 @@ class IntegrationSettings extends IntegrationElement {
     if (!state) return
     const { t } = this.i18n
     const now = Date.now()
-    if (!this.view.firstElementChild) this.view.innerHTML = '<section class="settings" part="settings"><div class="cards" role="list"></div></section>'
+    if (!this.view.firstElementChild) this.view.innerHTML = '<section class="settings" part="settings"><ul class="cards" role="list"></ul></section>'
     const section = /** @type {HTMLElement} */ (this.view.firstElementChild)
     section.setAttribute('aria-label', t('settingsLabel'))
     const items = state.envelope?.items ?? []
@@ -447,9 +448,9 @@ class IntegrationSettings extends IntegrationElement {
     // Each card: a body re-rendered from the status, and a slot for its form that renders never touch.
     this.patch(cards, items.map((item) => ({
       key: item.key,
-      tag: 'article',
+      tag: 'li',
       html: this.renderCard(item, now),
-      attrs: { class: 'card', part: 'card', role: 'listitem', 'aria-labelledby': `title-${item.key}`, 'data-provider': item.key, 'data-status': item.visible ? item.status : 'hidden' },
+      attrs: { class: 'card', part: 'card', 'data-provider': item.key, 'data-status': item.visible ? item.status : 'hidden' },
       init: (node) => { node.innerHTML = `<div class="body"></div><div class="form-slot" data-form="${escape(item.key)}"></div>` }
     })))
   }
@@ -473,7 +474,7 @@ class IntegrationSettings extends IntegrationElement {
     const refused = flows.length > 0 && flows.every((a) => !a.can)
     return `${head(t(`status.${item.status}`))}` +
       `${item.summary ? `<p class="summary-line" part="summary">${escape(item.summary)}</p>` : ''}` +
-      `${item.configured ? `<p class="updated" part="updated" data-stale="${age.level}" title="${escape(age.exact)}">${age.level === 'fresh' ? '' : ICONS.clock}<span>${escape(age.text)}</span></p>` : ''}` +
+      `${item.configured ? `<p class="updated" part="updated" data-stale="${age.level}" title="${escape(age.exact)}">${age.level === 'fresh' ? '' : `<span class="icon">${ICONS.clock}</span>`}<span>${escape(age.text)}</span></p>` : ''}` +
       `${environments ? `<ul class="envs" part="environments" aria-label="${escape(t('environments'))}">${environments}</ul>` : ''}` +
       problem +
       `${buttons && !open ? `<div class="actions">${buttons}</div>` : ''}` +
@@ -577,9 +578,11 @@ class IntegrationSettings extends IntegrationElement {
       `<button type="button" data-form-cancel>${escape(t('form.cancel'))}</button></div>` +
       '<p class="msg form-msg" part="message" hidden></p></form>'
     const form = /** @type {HTMLFormElement} */ (slot.querySelector('form'))
-    form.dataset.fields = JSON.stringify({ config: Object.fromEntries(Object.entries(config).filter(([, s]) => !s.writeOnly)), required: entry.config.required ?? [], oauth: entry.oauth, credentials: Object.keys(entry.credentials.properties ?? {}) })
+    // Not in form.dataset: a form's named fields shadow its properties (Sanity's config has a "dataset").
+    this.formSpecs.set(form, { provider, mode, oauth: entry.oauth, config: Object.fromEntries(Object.entries(config).filter(([, s]) => !s.writeOnly)) })
     const cancel = /** @type {HTMLButtonElement} */ (form.querySelector('[data-form-cancel]'))
     cancel.onclick = () => this.closeForm(provider, true)
+    form.addEventListener('submit', (event) => { this.onSubmit(event).catch((error) => console.error(error)) })
     form.addEventListener('keydown', (event) => { if (event.key === 'Escape') this.closeForm(provider, true) })
     form.querySelector('input')?.focus()
   }
@@ -595,13 +598,12 @@ class IntegrationSettings extends IntegrationElement {
 
   /** Validates, then runs connect/reconnect: nothing is stored unless the provider accepts the token. @param {Event} event */
   async onSubmit (event) {
-    const form = event.target
-    if (!(form instanceof HTMLFormElement) || !form.dataset.provider) return
+    const form = event.currentTarget
     event.preventDefault()
+    const spec = form instanceof HTMLFormElement ? this.formSpecs.get(form) : undefined
+    if (!(form instanceof HTMLFormElement) || !spec) return
     const { t } = this.i18n
-    const provider = form.dataset.provider
-    const mode = /** @type {'connect' | 'reconnect'} */ (form.dataset.mode)
-    const spec = JSON.parse(form.dataset.fields ?? '{}')
+    const { provider, mode } = spec
     const item = this.itemOf(provider)
     const label = item ? this.label(item) : provider
     /** @type {Record<string, string>} */ const config = {}

@@ -73,9 +73,10 @@ export const STYLE = `
     background: var(--_bg); border: 1px solid var(--_border); min-width: 0; }
   .item .label { font-weight: 600; }
   .item .summary { color: var(--_muted); overflow-wrap: anywhere; }
-  .stale { display: inline-flex; align-items: center; gap: 4px; color: var(--_muted); font-size: 0.86em; }
+  .stale { display: inline-flex; align-items: center; gap: 4px; color: var(--_muted); font-size: 0.86em; white-space: nowrap; }
   .stale[data-stale="amber"] { color: var(--_warn); }
   .conn { margin-left: auto; font-size: 0.86em; color: var(--_muted); display: flex; align-items: center; gap: 6px; }
+  .conn[data-connection="streaming"] .icon { color: var(--_ok); }
   .conn[data-connection="reconnecting"], .conn[data-connection="polling"] { color: var(--_warn); font-weight: 600; }
   .item .actions { display: inline-flex; gap: 6px; flex-wrap: wrap; }
   .item .msg { flex-basis: 100%; }
