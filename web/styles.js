@@ -53,7 +53,7 @@ export const STYLE = `
   button:disabled { color: var(--_muted); background: var(--_surface); cursor: not-allowed; }
   button.primary { background: var(--_primary-bg); color: var(--_primary-text); border-color: transparent; }
   button.danger { background: var(--_danger-bg); color: var(--_danger-text); border-color: transparent; }
-  button.quiet-danger { color: var(--_error); }
+  button.quiet-danger:not(:disabled) { color: var(--_error); }
   button:focus-visible, input:focus-visible, [tabindex]:focus-visible { outline: 2px solid var(--_focus); outline-offset: 2px; }
 
   .msg { font-size: 0.93em; display: flex; gap: 6px; align-items: flex-start; }
