@@ -299,7 +299,8 @@ class IntegrationElement extends HTMLElement {
     const selector = focused instanceof HTMLElement && focused.dataset.action
       ? `button[data-provider="${focused.dataset.provider}"][data-action="${focused.dataset.action}"]`
       : undefined
-    const existing = new Map([...container.children].map((child) => [/** @type {HTMLElement} */ (child).dataset.key ?? '', /** @type {HTMLElement} */ (child)]))
+    const children = /** @type {HTMLElement[]} */ ([...container.children])
+    const existing = new Map(children.map((child) => [child.dataset.key ?? '', child]))
     let previous = /** @type {Element | null} */ (null)
     for (const part of parts) {
       let node = existing.get(part.key)
@@ -607,7 +608,8 @@ class IntegrationSettings extends IntegrationElement {
     const item = this.itemOf(provider)
     const label = item ? this.label(item) : provider
     /** @type {Record<string, string>} */ const config = {}
-    let firstInvalid = /** @type {HTMLInputElement | undefined} */ (undefined)
+    /** @type {HTMLInputElement | undefined} */
+    let firstInvalid
     for (const input of form.querySelectorAll('input')) {
       const value = input.value.trim()
       const schema = /** @type {FieldSchema | undefined} */ (spec.config[input.name])

@@ -23,8 +23,14 @@ const ProviderCatalog = Type.Object({ providers: Type.Array(ProviderEntry) })
 
 const LABELS: Record<string, string> = { github: 'GitHub', vercel: 'Vercel', sanity: 'Sanity', supabase: 'Supabase' }
 const FIELD_TITLES: Record<string, string> = {
-  owner: 'Owner', repo: 'Repository', branch: 'Branch', projectId: 'Project ID', teamId: 'Team ID',
-  dataset: 'Dataset', projectRef: 'Project reference', databaseUrl: 'Database URL'
+  owner: 'Owner',
+  repo: 'Repository',
+  branch: 'Branch',
+  projectId: 'Project ID',
+  teamId: 'Team ID',
+  dataset: 'Dataset',
+  projectRef: 'Project reference',
+  databaseUrl: 'Database URL'
 }
 const TOKEN_TITLES: Record<string, string> = {
   github: 'Personal access token', vercel: 'Access token', sanity: 'API token', supabase: 'Access token'

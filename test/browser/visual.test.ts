@@ -81,8 +81,8 @@ t.test('the demo in each state: screenshots match the references, axe finds noth
     ] satisfies View[]) {
       const page = await open(t, browser, s, view)
       await settled(page)
-      const shown = await page.evaluate(() => [...document.querySelectorAll('integration-status-bar, integration-settings')]
-        .flatMap((element) => [...element.shadowRoot!.children].filter((child) => child.tagName !== 'STYLE').map((child) => (child as HTMLElement).innerText)).join('\n'))
+      const shown = await page.evaluate(() => [...(globalThis as any).document.querySelectorAll('integration-status-bar, integration-settings')]
+        .flatMap((element: any) => [...element.shadowRoot.children].filter((child: any) => child.tagName !== 'STYLE').map((child: any) => child.innerText)).join('\n'))
       t.notMatch(shown, /\b[a-z]+_[a-z_]+\b/, 'no raw problem code anywhere in the components')
       t.match(shown, /Access revoked[\s\S]*Webhook disabled|Webhook disabled[\s\S]*Access revoked/, 'problem titles instead')
       await matchesScreenshot(t, page, name(view.role === 'owner' ? 'demo' : 'viewer', view))

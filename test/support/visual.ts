@@ -60,10 +60,10 @@ export interface AxeViolation { id: string, impact: string | null, help: string,
 export async function axeViolations (page: Page): Promise<AxeViolation[]> {
   const url = new URL('/ui/__axe.js', page.url()).href
   await page.route(url, (route) => route.fulfill({ contentType: 'text/javascript', body: AXE_SOURCE }))
-  if (!await page.evaluate(() => 'axe' in window)) await page.addScriptTag({ url })
+  if (!await page.evaluate(() => 'axe' in globalThis)) await page.addScriptTag({ url })
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> } }).axe
-    const { violations } = await axe.run(document, { resultTypes: ['violations'] })
+    const axe = (globalThis as any).axe as { run: (context: unknown, options: object) => Promise<{ violations: AxeViolation[] }> }
+    const { violations } = await axe.run((globalThis as any).document, { resultTypes: ['violations'] })
     return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }))
   })
 }
