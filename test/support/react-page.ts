@@ -53,13 +53,10 @@ export const REACT_PAGE = `<!doctype html>
       h('integration-status-bar', {
         projectId,
         theme: 'dark',
-        'onintegration-status-change': (event) => setOverall(event.detail.envelope ? event.detail.envelope.overall : 'none')
-      }),
-      h('integration-settings', {
-        'project-id': projectId,
-        lang: 'de',
+        'onintegration-status-change': (event) => setOverall(event.detail.envelope ? event.detail.envelope.overall : 'none'),
         'onintegration-action': (event) => setActions((list) => [...list, event.detail.action + ':' + event.detail.status])
       }),
+      h('integration-settings', { 'project-id': projectId, lang: 'de' }),
       h('p', { id: 'actions' }, actions.join(' ')))
   }
   window.ReactDOMClient.createRoot(document.getElementById('root')).render(h(App, { projectId: new URLSearchParams(location.search).get('projectId') }))
