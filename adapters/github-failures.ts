@@ -50,7 +50,7 @@ export function missingPermissions (res: ProviderResponse): CheckResult {
     status: 'warning',
     summary: 'Missing permissions',
     problem: {
-      code: 'unknown',
+      code: 'missing_permissions',
       hint: accepted
         ? `Reconnect GitHub and grant the token these permissions: ${accepted}`
         : 'Reconnect GitHub and grant the token access to the linked repository'
@@ -64,7 +64,7 @@ export function missingScopes (scopes: string[]): CheckResult {
   return {
     status: 'warning',
     summary: `Missing scopes: ${list}`,
-    problem: { code: 'unknown', hint: `Reconnect GitHub and grant the ${list} scope${scopes.length === 1 ? '' : 's'}` },
+    problem: { code: 'missing_scopes', hint: `Reconnect GitHub and grant the ${list} scope${scopes.length === 1 ? '' : 's'}` },
     suggestReconnect: true
   }
 }

@@ -65,7 +65,7 @@ export function createGithubAdapter ({ apiUrl, oauthApp }: { apiUrl: string, oau
       if (repository.status === 404) {
         // GitHub hides private repositories from tokens without `repo` behind a 404.
         if (scopes && !scopes.includes('repo')) return missingScopes(['repo'])
-        return { status: 'error', summary: 'Repository not found' }
+        return { status: 'error', summary: 'Repository not found', problem: { code: 'not_found', hint: 'Check the owner and repository name of the link, or reconnect GitHub with access to it' } }
       }
       const isPrivate = readPrivate(repository.body)
       const lacking = scopes && lackingScope(scopes, isPrivate)

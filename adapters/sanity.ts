@@ -18,6 +18,7 @@ export const SANITY_COUNT_QUERY = 'count(*[_updatedAt >= $since])'
 
 const DEFAULT_RETRY_AFTER = 60
 const WEBHOOK_HINT = 'Enable the Sanity webhook for this dataset so content changes sync live'
+const MISSING_WEBHOOK_HINT = 'Add a Sanity webhook for this dataset so content changes sync live'
 const PERMISSION_HINT = 'The Sanity token cannot read webhooks: reconnect with a token that has permission to read the project\'s webhooks'
 
 interface Hook {
@@ -49,7 +50,7 @@ export function createSanityAdapter ({ apiUrl, managementApiUrl }: { apiUrl: str
     const docs = `${plural(count, 'doc')} updated today`
 
     if (hooks.status === 403) {
-      return { status: 'warning', summary: `${docs} · Webhook not readable`, problem: { code: 'unknown', hint: PERMISSION_HINT }, suggestReconnect: true }
+      return { status: 'warning', summary: `${docs} · Webhook not readable`, problem: { code: 'missing_permissions', hint: PERMISSION_HINT }, suggestReconnect: true }
     }
     if (!isOk(hooks)) throw new ProviderFailure('unknown', `Sanity hooks API answered ${hooks.status}`, { status: hooks.status })
     if (!Array.isArray(hooks.body)) throw new ProviderFailure('unknown', 'Sanity hooks API did not answer a list')
@@ -62,7 +63,7 @@ export function createSanityAdapter ({ apiUrl, managementApiUrl }: { apiUrl: str
     return {
       status: 'warning',
       summary: `${docs} · ${existing.length > 0 ? 'Webhook disabled' : 'No webhook'}`,
-      problem: { code: 'unknown', hint: WEBHOOK_HINT }
+      problem: existing.length > 0 ? { code: 'webhook_disabled', hint: WEBHOOK_HINT } : { code: 'webhook_missing', hint: MISSING_WEBHOOK_HINT }
     }
   }
 

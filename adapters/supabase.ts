@@ -61,13 +61,13 @@ export function createSupabaseAdapter ({ apiUrl }: { apiUrl: string }): AdapterD
       throw new ProviderFailure('rate_limited', 'Supabase rate limit (429)', { status: 429, retryAfter: Math.max(...responses.map((r) => retryAfter(r, now))) })
     }
     if (responses.some((r) => r.status === 404)) {
-      return { status: 'error', summary: 'Project not found', problem: { code: 'unknown', hint: 'The linked Supabase project no longer exists or moved; check the project ref' } }
+      return { status: 'error', summary: 'Project not found', problem: { code: 'not_found', hint: 'The linked Supabase project no longer exists or moved; check the project ref' } }
     }
     if (responses.some((r) => r.status === 403)) {
       return {
         status: 'warning',
         summary: 'Missing privileges',
-        problem: { code: 'unknown', hint: 'The Supabase token lacks the privileges to read this project\'s status and health: reconnect with a token from an account that has them' },
+        problem: { code: 'missing_permissions', hint: 'The Supabase token lacks the privileges to read this project\'s status and health: reconnect with a token from an account that has them' },
         suggestReconnect: true
       }
     }
@@ -101,8 +101,8 @@ function judge (project: unknown, health: unknown): Verdict | undefined {
   if (typeof state !== 'string') throw new ProviderFailure('unknown', 'Supabase project without a status')
   if (!Array.isArray(health)) throw new ProviderFailure('unknown', 'Supabase health is not a list')
 
-  if (PAUSED.has(state)) return { status: 'error', summary: 'Project paused', problem: { code: 'unknown', hint: 'Restore the project from the Supabase dashboard' } }
-  if (FAILED[state]) return { status: 'error', summary: FAILED[state], problem: { code: 'unknown', hint: 'Open the project in the Supabase dashboard to see what happened' } }
+  if (PAUSED.has(state)) return { status: 'error', summary: 'Project paused', problem: { code: 'project_paused', hint: 'Restore the project from the Supabase dashboard' } }
+  if (FAILED[state]) return { status: 'error', summary: FAILED[state], problem: { code: 'project_failed', hint: 'Open the project in the Supabase dashboard to see what happened' } }
   if (TRANSITIONAL[state]) return { status: 'warning', summary: TRANSITIONAL[state] }
 
   const services = health.filter((s): s is { name: string, status?: unknown, healthy?: unknown } =>
@@ -131,7 +131,7 @@ function fromProbe (outcome: Extract<ProbeOutcome, { ok: false }>): Verdict {
   return {
     status: outcome.status,
     summary: outcome.summary,
-    problem: { code: 'unknown', hint: outcome.hint },
+    problem: { code: 'database_error', hint: outcome.hint },
     ...(outcome.suggestReconnect ? { suggestReconnect: true } : {})
   }
 }

@@ -46,7 +46,7 @@ export function noAccess ({ projectId, teamId }: { projectId: string, teamId?: s
     status: 'warning',
     summary: 'No access to the project',
     problem: {
-      code: 'unknown',
+      code: 'missing_permissions',
       hint: `Reconnect Vercel with a token that can reach project ${projectId}${teamId ? ` in team ${teamId}` : ''}`
     },
     viewer: { hint: 'Reconnect Vercel with a token that can reach the project' },
@@ -54,4 +54,4 @@ export function noAccess ({ projectId, teamId }: { projectId: string, teamId?: s
   }
 }
 
-export const projectNotFound = (): CheckResult => ({ status: 'error', summary: 'Project not found' })
+export const projectNotFound = (): CheckResult => ({ status: 'error', summary: 'Project not found', problem: { code: 'not_found', hint: 'Check the project id (and team) of the link' } })

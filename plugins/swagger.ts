@@ -26,6 +26,7 @@ export default fp(async function swaggerPlugin (fastify) {
       tags: [
         { name: 'integrations', description: 'Linking providers to projects' },
         { name: 'auth', description: 'Browser sessions' },
+        { name: 'providers', description: 'The providers this service knows' },
         { name: 'operations', description: 'Health and metrics' }
       ],
       components: {

@@ -33,6 +33,7 @@ import integrationEventsRoutes from './routes/integration-events.js'
 import rolloutRoutes from './routes/rollout.js'
 import webAssetsRoutes from './routes/web-assets.js'
 import devLoginRoutes from './routes/dev-login.js'
+import providersRoutes from './routes/providers.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
@@ -79,6 +80,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(webhookRoutes)
   await fastify.register(integrationEventsRoutes)
   await fastify.register(rolloutRoutes)
+  await fastify.register(providersRoutes)
   await fastify.register(webAssetsRoutes)
   await fastify.register(devLoginRoutes)
 }

@@ -320,8 +320,8 @@ export function createStatusClient (options) {
 
     /**
      * Runs a quick action. The Idempotency-Key is made once, so retries after a network failure
-     * or a 503 can never run it twice. Resolves with the accepted action; rejects with the
-     * service's error body for a refusal.
+     * or a 503 can never run it twice. Resolves with the accepted action; rejects with an Error
+     * carrying `status`, the service's error `body` and, for a 429, `retryAfter` in seconds.
      * @param {string} provider @param {string} action @param {Record<string, unknown>} [params]
      * @returns {Promise<Action>}
      */
@@ -342,7 +342,9 @@ export function createStatusClient (options) {
             await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), 1000 * (tries + 1)))
             continue
           }
-          throw Object.assign(new Error(body.message ?? `HTTP ${response.status}`), { body, status: response.status })
+          // Retry-After (seconds) tells the page when a rate-limited action can be tried again.
+          const retryAfter = Number(response.headers.get('retry-after') ?? NaN)
+          throw Object.assign(new Error(body.message ?? `HTTP ${response.status}`), { body, status: response.status, ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) })
         } catch (error) {
           if (error instanceof TypeError && tries < 3) continue // network failure: same key, safe to send again
           throw error

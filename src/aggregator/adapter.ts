@@ -1,6 +1,7 @@
 import type { ProviderKey } from '../domain/providers.js'
 import type { StoredCredentials } from '../repositories/integration-links.js'
 import type { Role } from '../schemas/common.js'
+import type { ProblemCode } from '../schemas/integration-status.js'
 import type { ReadOnlyProviderHttp } from './provider-http.js'
 import type { ActionExecutor } from '../actions/executor.js'
 
@@ -10,7 +11,7 @@ import type { ActionExecutor } from '../actions/executor.js'
  * roles or envelopes; the aggregator knows those and nothing about any provider.
  */
 
-export type ProblemCode = 'oauth_revoked' | 'rate_limited' | 'timeout' | 'unknown'
+export type { ProblemCode }
 export type CheckStatus = 'connected' | 'warning' | 'error'
 
 /**
@@ -55,7 +56,7 @@ export interface CheckResult {
   status: CheckStatus
   summary: string
   environments?: CheckEnvironment[]
-  /** A finding that is not a failed call, e.g. missing scopes: `{ code: 'unknown', hint }`. */
+  /** A finding that is not a failed call, e.g. missing scopes: `{ code: 'missing_scopes', hint }`. The aggregator adds the title. */
   problem?: { code: ProblemCode, hint?: string }
   /**
    * Viewer-safe replacements for fields that name private things (repository, branch, account,

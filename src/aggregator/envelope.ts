@@ -5,6 +5,7 @@ import type { ProviderKey } from '../domain/providers.js'
 import type { AdapterDefinition, ProblemCode } from './adapter.js'
 import type { StatusEntry } from './status-store.js'
 import { CONNECT, DISCONNECT, RECONNECT, describeActions, seesDetails } from './permissions.js'
+import { PROBLEMS } from './problems.js'
 
 /**
  * From what the aggregator knows about each integration to what one caller may see: the plan's
@@ -30,14 +31,6 @@ const worst = (a: StatusValue, b: StatusValue) => (SEVERITY[a] >= SEVERITY[b] ? 
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-/** Hints for viewers: what to ask for, never what is wrong in detail. */
-const VIEWER_HINTS: Record<ProblemCode, (label: string) => string> = {
-  oauth_revoked: (label) => `Ask a project owner or admin to reconnect ${label}`,
-  rate_limited: (label) => `${label} is limiting requests; the status will refresh automatically`,
-  timeout: (label) => `${label} is slow to answer; showing the last known status`,
-  unknown: (label) => `Ask a project owner or admin to check the ${label} connection`
-}
-
 function failureHint (code: ProblemCode, label: string, circuitOpen: boolean, hasLastKnown: boolean) {
   const fallback = hasLastKnown ? 'showing the last known status' : 'the status will update when it answers'
   switch (code) {
@@ -50,7 +43,16 @@ function failureHint (code: ProblemCode, label: string, circuitOpen: boolean, ha
   }
 }
 
+/** One caller's item: with the provider's display name, and each problem's human title. */
 export function buildItem (adapter: Adapter, source: ItemSource, role: Role, now: number): IntegrationStatus {
+  const { key, problem, ...rest } = itemFor(adapter, source, role, now)
+  const { code, ...details } = problem ?? { code: 'unknown' }
+  return { key, label: adapter.label, ...rest, ...(problem ? { problem: { code, title: PROBLEMS[code].title, ...details } } : {}) }
+}
+
+type Untitled = Omit<IntegrationStatus, 'label' | 'problem'> & { problem?: Omit<NonNullable<IntegrationStatus['problem']>, 'title'> }
+
+function itemFor (adapter: Adapter, source: ItemSource, role: Role, now: number): Untitled {
   const { key, label } = adapter
   switch (source.kind) {
     case 'not_linked':
@@ -86,7 +88,7 @@ export function buildItem (adapter: Adapter, source: ItemSource, role: Role, now
   }
 }
 
-function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean, role: Role, now: number): IntegrationStatus {
+function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean, role: Role, now: number): Untitled {
   const { key, label } = adapter
   const { good, failure } = entry
   if (failure?.code === 'oauth_revoked') {
@@ -118,13 +120,13 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
   }
   const result = good.result
   let status: StatusValue = result.status
-  let problem: IntegrationStatus['problem'] = result.problem
+  let problem: Untitled['problem'] = result.problem
   if (failure) {
     problem = { code: failure.code, hint: failureHint(failure.code, label, failure.circuitOpen ?? false, true), ...retryAfterOf(failure) }
     if (failure.code === 'rate_limited' && now - failure.since > RATE_LIMIT_GRACE_MS) status = worst(status, 'warning')
   }
   const actions = result.suggestReconnect ? [RECONNECT, ...adapter.actions] : adapter.actions
-  const item: IntegrationStatus = {
+  const item: Untitled = {
     key,
     configured: true,
     visible: true,
@@ -144,10 +146,10 @@ function retryAfterOf (failure: StatusEntry['failure']) {
 }
 
 /** Viewers get the adapter's viewer-safe wording, generic hints and no URLs. */
-function withViewerRules (item: IntegrationStatus, label: string, role: Role, viewer: { summary?: string, hint?: string } | undefined) {
+function withViewerRules (item: Untitled, label: string, role: Role, viewer: { summary?: string, hint?: string } | undefined) {
   if (seesDetails(role)) return item
   if (viewer?.summary !== undefined) item.summary = viewer.summary
-  if (item.problem) item.problem = { ...item.problem, hint: viewer?.hint ?? VIEWER_HINTS[item.problem.code](label) }
+  if (item.problem) item.problem = { ...item.problem, hint: viewer?.hint ?? PROBLEMS[item.problem.code].viewerHint(label) }
   if (item.environments) item.environments = item.environments.map(({ url: _url, ...rest }) => rest)
   return item
 }

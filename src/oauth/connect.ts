@@ -10,8 +10,9 @@ import type { OAuthStates } from './states.js'
 /**
  * connect and reconnect, for every provider. GitHub, Vercel and Supabase go through OAuth: the
  * action's result is the consent URL with a signed, single-use state, and the callback route
- * finishes the link. Sanity has no OAuth for this: the token comes in params (sealed at rest,
- * never shown back) and is verified with a live check before it is stored.
+ * finishes the link. Sanity has no OAuth for this, and a service without a provider's OAuth app
+ * cannot use it: then the token comes in params (sealed at rest, never shown back) and is verified
+ * with a live check before it is stored (the settings tab's token form).
  */
 export function createConnectExecutors ({ states, oauth, adapter }: { states: OAuthStates, oauth: OAuthProviders, adapter: (key: ProviderKey) => AdapterDefinition<any> | undefined }) {
   function configCheck (provider: ProviderKey, config: unknown) {
@@ -39,30 +40,29 @@ export function createConnectExecutors ({ states, oauth, adapter }: { states: OA
     return { authorizeUrl, expiresAt: expiresAt.toISOString() }
   }
 
-  /** Sanity: a live check with the new token before it replaces anything. */
+  /** A token: a live check with it before it replaces anything. */
   async function connectWithToken (ctx: ExecutionContext, config: Record<string, unknown>) {
     const token = ctx.action.params.token
     if (typeof token !== 'string' || token.length === 0) throw new ActionFailure('invalid_params', 'params.token is required')
-    const sanity = adapter('sanity')!
+    const provider = adapter(ctx.action.provider)!
     try {
-      const result = await sanity.check({ projectId: ctx.action.projectId, config, credentials: { token }, signal: ctx.signal, now: ctx.now, http: ctx.http })
+      const result = await provider.check({ projectId: ctx.action.projectId, config, credentials: { token }, signal: ctx.signal, now: ctx.now, http: ctx.http })
       await ctx.storeLink(config, { token })
       await ctx.refreshStatus()
       return { connected: true, status: result.status }
     } catch (error) {
       if (isProviderFailure(error)) {
         throw new ActionFailure('verification_failed', error.code === 'oauth_revoked'
-          ? 'Sanity rejected the token; nothing was stored'
-          : `Sanity could not be checked (${error.code}); nothing was stored`)
+          ? `${provider.label} rejected the token; nothing was stored`
+          : `${provider.label} could not be checked with it (${error.code}); nothing was stored`)
       }
       throw error
     }
   }
 
   return (provider: ProviderKey): ActionExecutor[] => {
-    const viaOAuth = isOAuthProvider(provider)
-    // Without the provider's OAuth app there is nothing to connect with: not offered at all.
-    if (viaOAuth && !oauth.configured(provider)) return []
+    // Without the provider's OAuth app configured here, connect takes a token instead.
+    const viaOAuth = isOAuthProvider(provider) && oauth.configured(provider)
     const paramsOf = (reconnect: boolean) => viaOAuth ? (reconnect ? [] : ['config']) : (reconnect ? ['token'] : ['config', 'token'])
     return [
       {

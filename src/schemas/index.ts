@@ -9,7 +9,7 @@ import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
 import { ReadyEvent, ResetEvent } from './events.js'
 import { PutRolloutOverrideBody, RolloutOverride, RolloutSource, RolloutState } from './rollout.js'
 import {
-  IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, StatusEnvelope, StatusValue
+  IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, ProblemCodeSchema, StatusEnvelope, StatusValue
 } from './integration-status.js'
 
 /** Every schema with an $id, registered once (before routes) and published as OpenAPI components. */
@@ -17,7 +17,7 @@ export const SHARED_SCHEMAS = [
   ErrorBody, Role, ProviderKeySchema, Session, Readiness,
   GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
   PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
-  StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
+  StatusValue, ProblemCodeSchema, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
   ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent,
   RolloutSource, RolloutState, PutRolloutOverrideBody, RolloutOverride
 ]

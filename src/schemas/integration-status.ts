@@ -9,9 +9,21 @@ export const StatusValue = Type.Union(
   { $id: 'StatusValue', description: 'Worst first: error > warning > connected > disconnected' }
 )
 
+/**
+ * Stable machine codes of what is wrong with an integration (docs/ui.md lists them with their
+ * titles). `unknown` is an error answer or an unusable body from the provider.
+ */
+export const PROBLEM_CODES = [
+  'oauth_revoked', 'missing_scopes', 'missing_permissions', 'not_found', 'webhook_disabled', 'webhook_missing',
+  'project_paused', 'project_failed', 'database_error', 'rate_limited', 'timeout', 'unknown'
+] as const
+
+export const ProblemCodeSchema = Type.Union(PROBLEM_CODES.map((code) => Type.Literal(code)), { $id: 'ProblemCode', description: 'Stable; new codes may be added' })
+
 export const IntegrationProblem = Type.Object({
-  code: Type.Union([Type.Literal('oauth_revoked'), Type.Literal('rate_limited'), Type.Literal('timeout'), Type.Literal('unknown')]),
-  hint: Type.Optional(Type.String()),
+  code: ref(ProblemCodeSchema),
+  title: Type.String({ description: 'Human title for the code, e.g. "Webhook disabled"' }),
+  hint: Type.Optional(Type.String({ description: 'What to do about it, worded for the caller\'s role' })),
   retryAfter: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds, for rate limits' }))
 }, { $id: 'IntegrationProblem' })
 
@@ -32,6 +44,7 @@ export const IntegrationEnvironment = Type.Object({
 
 export const IntegrationStatus = Type.Object({
   key: ref(ProviderKeySchema),
+  label: Type.String({ description: 'The provider\'s display name, e.g. "GitHub"' }),
   configured: Type.Boolean(),
   configuredReason: Type.Optional(Type.Union([
     Type.Literal('not_linked'), Type.Literal('revoked'), Type.Literal('disabled'), Type.Literal('hidden_by_policy')
@@ -55,5 +68,6 @@ export const StatusEnvelope = Type.Object({
 }, { $id: 'StatusEnvelope' })
 
 export type StatusValue = Static<typeof StatusValue>
+export type ProblemCode = Static<typeof ProblemCodeSchema>
 export type IntegrationStatus = Static<typeof IntegrationStatus>
 export type StatusEnvelope = Static<typeof StatusEnvelope>

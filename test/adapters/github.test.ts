@@ -21,7 +21,7 @@ interface Case {
   expected: Expected
 }
 
-const revokeRepo = { status: 'warning', summary: 'Missing scopes: repo', problem: { code: 'unknown', hint: 'Reconnect GitHub and grant the repo scope' }, suggestReconnect: true } as const
+const revokeRepo = { status: 'warning', summary: 'Missing scopes: repo', problem: { code: 'missing_scopes', hint: 'Reconnect GitHub and grant the repo scope' }, suggestReconnect: true } as const
 
 const cases: Case[] = [
   {
@@ -183,27 +183,27 @@ const stubCases: Array<{ name: string, overrides: Parameters<typeof stubRun>[0],
       user: { headers: {} },
       branch: { status: 403, headers: { 'x-accepted-github-permissions': 'contents=read', 'x-ratelimit-remaining': '4999' }, body: { message: 'Resource not accessible by personal access token' } }
     },
-    expected: { status: 'warning', summary: 'Missing permissions', problem: { code: 'unknown', hint: 'Reconnect GitHub and grant the token these permissions: contents=read' }, suggestReconnect: true }
+    expected: { status: 'warning', summary: 'Missing permissions', problem: { code: 'missing_permissions', hint: 'Reconnect GitHub and grant the token these permissions: contents=read' }, suggestReconnect: true }
   },
   {
     name: 'a 403 without permission headers still asks for a reconnect',
     overrides: { repo: { status: 403, body: { message: 'Resource not accessible by integration' } } },
-    expected: { status: 'warning', summary: 'Missing permissions', problem: { code: 'unknown', hint: 'Reconnect GitHub and grant the token access to the linked repository' }, suggestReconnect: true }
+    expected: { status: 'warning', summary: 'Missing permissions', problem: { code: 'missing_permissions', hint: 'Reconnect GitHub and grant the token access to the linked repository' }, suggestReconnect: true }
   },
   {
     name: 'repository 404 with the repo scope',
     overrides: { repo: { status: 404, body: { message: 'Not Found' } }, branch: { status: 404, body: { message: 'Not Found' } } },
-    expected: { status: 'error', summary: 'Repository not found' }
+    expected: { status: 'error', summary: 'Repository not found', problem: { code: 'not_found', hint: 'Check the owner and repository name of the link, or reconnect GitHub with access to it' } }
   },
   {
     name: 'repository 404 for a fine-grained token (no scopes header)',
     overrides: { user: { headers: {} }, repo: { status: 404 }, branch: { status: 404 } },
-    expected: { status: 'error', summary: 'Repository not found' }
+    expected: { status: 'error', summary: 'Repository not found', problem: { code: 'not_found', hint: 'Check the owner and repository name of the link, or reconnect GitHub with access to it' } }
   },
   {
     name: 'public repo with neither public_repo nor repo',
     overrides: { user: { headers: { 'x-oauth-scopes': 'read:user' } }, repo: { body: { private: false } } },
-    expected: { status: 'warning', summary: 'Missing scopes: public_repo', problem: { code: 'unknown', hint: 'Reconnect GitHub and grant the public_repo scope' }, suggestReconnect: true }
+    expected: { status: 'warning', summary: 'Missing scopes: public_repo', problem: { code: 'missing_scopes', hint: 'Reconnect GitHub and grant the public_repo scope' }, suggestReconnect: true }
   },
   {
     name: 'an empty scopes header on a private repo',

@@ -38,7 +38,7 @@ const CASES: Case[] = [
       result: {
         status: 'warning',
         summary: '5 docs updated today · Webhook disabled',
-        problem: { code: 'unknown', hint: 'Enable the Sanity webhook for this dataset so content changes sync live' }
+        problem: { code: 'webhook_disabled', hint: 'Enable the Sanity webhook for this dataset so content changes sync live' }
       }
     }
   },
@@ -51,7 +51,7 @@ const CASES: Case[] = [
       result: {
         status: 'warning',
         summary: '0 docs updated today · Webhook not readable',
-        problem: { code: 'unknown', hint: 'The Sanity token cannot read webhooks: reconnect with a token that has permission to read the project\'s webhooks' },
+        problem: { code: 'missing_permissions', hint: 'The Sanity token cannot read webhooks: reconnect with a token that has permission to read the project\'s webhooks' },
         suggestReconnect: true
       }
     }
@@ -150,7 +150,7 @@ t.test('edge shapes and headers', async (t) => {
   const cases: { name: string, query?: Partial<ProviderResponse>, hooks?: Partial<ProviderResponse>, expect: object }[] = [
     { name: 'hook for another dataset only', hooks: { body: [{ ...HOOK, dataset: 'other' }] }, expect: { status: 'warning', summary: '3 docs updated today · No webhook' } },
     { name: 'deleted hook', hooks: { body: [{ ...HOOK, deletedAt: '2026-01-01T00:00:00Z' }] }, expect: { status: 'warning', summary: '3 docs updated today · No webhook' } },
-    { name: 'no hooks at all', hooks: { body: [] }, expect: { status: 'warning', summary: '3 docs updated today · No webhook', problem: { code: 'unknown' } } },
+    { name: 'no hooks at all', hooks: { body: [] }, expect: { status: 'warning', summary: '3 docs updated today · No webhook', problem: { code: 'webhook_missing' } } },
     { name: 'hook on the linked dataset', hooks: { body: [{ ...HOOK, dataset: 'blogdata' }] }, expect: { status: 'connected', summary: '3 docs updated today · Live sync' } },
     { name: 'one active among disabled', hooks: { body: [{ ...HOOK, isDisabled: true }, 'junk', null, HOOK] }, expect: { status: 'connected' } },
     { name: 'isDisabled missing is not active', hooks: { body: [{ dataset: '*', deletedAt: null }] }, expect: { status: 'warning', summary: '3 docs updated today · Webhook disabled' } },

@@ -44,7 +44,7 @@ const CASES: Case[] = [
       result: {
         status: 'warning',
         summary: 'Missing privileges',
-        problem: { code: 'unknown', hint: 'The Supabase token lacks the privileges to read this project\'s status and health: reconnect with a token from an account that has them' },
+        problem: { code: 'missing_permissions', hint: 'The Supabase token lacks the privileges to read this project\'s status and health: reconnect with a token from an account that has them' },
         suggestReconnect: true
       }
     }
@@ -62,7 +62,7 @@ const CASES: Case[] = [
   {
     name: 'paused',
     scenario: 'paused',
-    expect: { result: { status: 'error', summary: 'Project paused', problem: { code: 'unknown', hint: 'Restore the project from the Supabase dashboard' } } }
+    expect: { result: { status: 'error', summary: 'Project paused', problem: { code: 'project_paused', hint: 'Restore the project from the Supabase dashboard' } } }
   }
 ]
 
@@ -185,19 +185,19 @@ t.test('database latency probe', async (t) => {
       name: 'a closed port',
       scenario: 'healthy',
       url: async () => CLOSED_PORT_URL,
-      expect: { status: 'error', summary: 'Database unreachable', problem: { code: 'unknown', hint: 'Check that the database URL points at a running project that accepts connections' } }
+      expect: { status: 'error', summary: 'Database unreachable', problem: { code: 'database_error', hint: 'Check that the database URL points at a running project that accepts connections' } }
     },
     {
       name: 'a wrong password (28P01)',
       scenario: 'healthy',
       url: async () => (await fakePostgres(t, 'bad_password')).url,
-      expect: { status: 'error', summary: 'Database login failed', problem: { code: 'unknown', hint: 'Reconnect Supabase with a database URL whose user and password are current' }, suggestReconnect: true }
+      expect: { status: 'error', summary: 'Database login failed', problem: { code: 'database_error', hint: 'Reconnect Supabase with a database URL whose user and password are current' }, suggestReconnect: true }
     },
     {
       name: 'too many connections (53300)',
       scenario: 'healthy',
       url: async () => (await fakePostgres(t, 'too_many')).url,
-      expect: { status: 'warning', summary: 'Database connection limit reached', problem: { code: 'unknown', hint: 'Close idle connections or connect through the Supabase connection pooler' } }
+      expect: { status: 'warning', summary: 'Database connection limit reached', problem: { code: 'database_error', hint: 'Close idle connections or connect through the Supabase connection pooler' } }
     },
     {
       // Its connect timeout is longer than the check's: only the signal can end this one.
@@ -205,20 +205,20 @@ t.test('database latency probe', async (t) => {
       scenario: 'healthy',
       url: async () => (await fakePostgres(t, 'silent')).url,
       timeoutMs: 300,
-      expect: { status: 'error', summary: 'Database unreachable', problem: { code: 'unknown', hint: 'Check that the database URL points at a running project that accepts connections' } }
+      expect: { status: 'error', summary: 'Database unreachable', problem: { code: 'database_error', hint: 'Check that the database URL points at a running project that accepts connections' } }
     },
     {
       name: 'paused project outranks the unreachable database',
       scenario: 'paused',
       url: async () => CLOSED_PORT_URL,
-      expect: { status: 'error', summary: 'Project paused', problem: { code: 'unknown', hint: 'Restore the project from the Supabase dashboard' } }
+      expect: { status: 'error', summary: 'Project paused', problem: { code: 'project_paused', hint: 'Restore the project from the Supabase dashboard' } }
     },
     {
       name: 'an unreachable database outranks a service warning',
       scenario: 'unhealthy_service',
       options: { unhealthyService: 'storage' },
       url: async () => CLOSED_PORT_URL,
-      expect: { status: 'error', summary: 'Database unreachable', problem: { code: 'unknown', hint: 'Check that the database URL points at a running project that accepts connections' } }
+      expect: { status: 'error', summary: 'Database unreachable', problem: { code: 'database_error', hint: 'Check that the database URL points at a running project that accepts connections' } }
     },
     {
       name: 'between two warnings the API one is shown',

@@ -102,7 +102,7 @@ const cases: Case[] = [
     expected: {
       status: 'warning',
       summary: 'No access to the project',
-      problem: { code: 'unknown', hint: 'Reconnect Vercel with a token that can reach project prj_secret1 in team team_secret9' },
+      problem: { code: 'missing_permissions', hint: 'Reconnect Vercel with a token that can reach project prj_secret1 in team team_secret9' },
       viewer: { hint: 'Reconnect Vercel with a token that can reach the project' },
       suggestReconnect: true
     }
@@ -211,7 +211,7 @@ const stubCases: Array<{ name: string, answer: (url: URL) => ProviderResponse, e
     answer: same({ status: 403, headers: {}, body: { error: { code: 'forbidden', message: 'The request is missing an authentication token', missingToken: true } } }),
     expected: { failure: 'oauth_revoked' }
   },
-  { name: 'unknown project', answer: same({ status: 404, headers: {}, body: { error: { code: 'not_found', message: 'Project not found' } } }), expected: { status: 'error', summary: 'Project not found' } },
+  { name: 'unknown project', answer: same({ status: 404, headers: {}, body: { error: { code: 'not_found', message: 'Project not found' } } }), expected: { status: 'error', summary: 'Project not found', problem: { code: 'not_found', hint: 'Check the project id (and team) of the link' } } },
   { name: 'Retry-After in seconds wins', answer: same({ status: 429, headers: { 'retry-after': '7', 'x-ratelimit-reset': String(FIXED_NOW / 1000 + 99) }, body: { error: { code: 'rate_limited', limit: { reset: FIXED_NOW / 1000 + 50 } } } }), expected: { failure: 'rate_limited', retryAfter: 7 } },
   { name: 'Retry-After as an HTTP date', answer: same({ status: 429, headers: { 'retry-after': new Date(FIXED_NOW + 20_000).toUTCString() }, body: undefined }), expected: { failure: 'rate_limited', retryAfter: 20 } },
   { name: 'X-RateLimit-Reset when the body has no limit', answer: same({ status: 429, headers: { 'x-ratelimit-reset': String(FIXED_NOW / 1000 + 33) }, body: undefined }), expected: { failure: 'rate_limited', retryAfter: 33 } },

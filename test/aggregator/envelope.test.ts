@@ -8,7 +8,7 @@ const NOW = Date.parse('2026-11-25T14:30:00.000Z')
 const adapter = { key: 'github' as const, label: 'GitHub', actions: [{ id: 'push', label: 'Push', capability: 'push' as const }] }
 
 function item (key: IntegrationStatus['key'], status: StatusValue, configured = true, visible = true): IntegrationStatus {
-  return { key, status, configured, visible, updatedAt: new Date(NOW).toISOString() }
+  return { key, label: key, status, configured, visible, updatedAt: new Date(NOW).toISOString() }
 }
 
 t.test('overall is the worst configured, visible status', async (t) => {

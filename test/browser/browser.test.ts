@@ -49,7 +49,7 @@ t.test('in Chromium', { skip }, async (t) => {
     s.sim.setScenario('github', token, 'revoked')
     await s.app.aggregator.refreshProject(projectId)
     await bar(follower, 'github').and(follower.locator('[data-status="error"]')).waitFor()
-    t.match(await follower.locator('integration-status-bar [role="status"]').textContent(), /GitHub is now error/, 'announced through the aria-live region')
+    t.match(await follower.locator('integration-status-bar [role="status"]').textContent(), /GitHub is now Error/, 'announced through the aria-live region')
   })
 
   t.test('the events endpoint failing: backoff, then polling with If-None-Match, then streaming again', async (t) => {
@@ -103,10 +103,11 @@ t.test('in Chromium', { skip }, async (t) => {
     t.equal(await github.getAttribute('data-stale'), 'fresh', 'at 85 s: nothing')
     await page.clock.fastForward(7_000)
     await github.and(page.locator('[data-stale="badge"]')).waitFor()
-    t.match(await github.locator('.clock').getAttribute('aria-label'), /Stale: updated/, 'after 90 s: the clock badge')
+    t.match(await github.locator('.stale').getAttribute('aria-label'), /Last known status, updated \d+ minutes? ago/, 'after 90 s: the clock badge')
     await page.clock.fastForward(210_000)
     await github.and(page.locator('[data-stale="amber"]')).waitFor()
-    t.match(await github.locator('[data-dot="amber"]').getAttribute('title'), /Last updated \d+ min ago/, 'after 5 min: amber dot with a tooltip')
+    t.match(await github.locator('.stale[data-stale="amber"]').getAttribute('title'), /Not updated for a while: last updated \d+ minutes ago · /, 'after 5 min: amber, with the exact time in a tooltip')
+    t.match(await github.locator('.stale[data-stale="amber"]').textContent(), /\d+ minutes ago/, 'and the age as visible text, not colour alone')
   })
 
   t.test('a viewer sees disabled buttons with the reasons; an editor runs an action and sees it through', async (t) => {
@@ -131,8 +132,10 @@ t.test('in Chromium', { skip }, async (t) => {
     await run.focus()
     await editor.keyboard.press('Enter')
     const progress = editor.locator('integration-status-bar [data-progress="github"]')
-    await progress.filter({ hasText: 'succeeded' }).waitFor()
-    t.match(await progress.textContent(), /Sync: succeeded/)
+    await progress.filter({ hasText: 'done' }).waitFor()
+    t.match(await progress.textContent(), /Sync: done/)
+    t.equal(await progress.getAttribute('data-state'), 'succeeded')
+    t.match(await editor.locator('integration-status-bar [role="status"]').textContent(), /GitHub: Sync done/, 'the outcome is announced')
     const actions = await s.app.inject({ url: `/api/integrations/actions?projectId=${projectId}`, headers: s.as('viewer', projectId) })
     t.match(actions.json().items, [{ action: 'sync', status: 'succeeded' }], 'the action ran once, at the service')
   })
@@ -163,11 +166,11 @@ t.test('in Chromium', { skip }, async (t) => {
     for (const provider of ['github', 'vercel', 'sanity', 'supabase']) {
       await bar(page, provider).and(page.locator(':not([data-status="disconnected"])')).waitFor()
     }
-    await page.locator('integration-settings tr[data-provider="supabase"][data-status="error"]').waitFor()
+    await page.locator('integration-settings li.card[data-provider="supabase"][data-status="error"]').waitFor()
     mkdirSync(ARTIFACTS, { recursive: true })
     const path = `${ARTIFACTS}demo-page.png`
     await page.screenshot({ path, fullPage: true })
-    t.match(await page.locator('integration-settings tr[data-provider="supabase"]').textContent(), /oauth_revoked/, 'the settings tab shows the problem')
+    t.match(await page.locator('integration-settings li.card[data-provider="supabase"] [part="problem"]').textContent(), /Access revoked\s*Reconnect Supabase to restore sync/, 'the settings tab shows the problem\'s title and hint')
     t.ok(await page.locator('integration-settings button[data-provider="supabase"][data-action="reconnect"]').count() === 1, 'and the reconnect flow')
     t.comment(`screenshot: ${path}`)
   })

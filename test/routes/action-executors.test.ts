@@ -73,9 +73,20 @@ eachBackend(t, 'actions do their work at the provider', async (t, backend) => {
     t.notOk(await s.app.integrationLinks.credentials('p_x7', 'sanity'), 'nothing stored')
   })
 
-  t.test('connect without an OAuth app configured is refused up front', async (t) => {
-    const response = await post(s, { projectId: 'p_x8', provider: 'github', action: 'connect', params: { config: { owner: 'acme', repo: 'site', branch: 'main' } } })
+  t.test('connect without an OAuth app configured takes a token, verified live before it is stored', async (t) => {
+    const config = { owner: 'acme', repo: 'site', branch: 'main' }
+    const response = await post(s, { projectId: 'p_x8', provider: 'github', action: 'connect', params: { config } })
     t.equal(response.statusCode, 400)
-    t.match(response.json(), { code: 'ACTION_NOT_AVAILABLE', message: /GITHUB_OAUTH_CLIENT_ID/ })
+    t.match(response.json(), { code: 'INVALID_ACTION_PARAMS', message: /params\.token is required/ })
+
+    const bad = await run({ projectId: 'p_x8', provider: 'github', action: 'connect', params: { config, token: 'ghp_not_registered_anywhere' } })
+    t.match(bad, { status: 'failed', error: { code: 'verification_failed', message: 'GitHub rejected the token; nothing was stored' } })
+    t.notOk(await s.app.integrationLinks.credentials('p_x8', 'github'), 'nothing stored')
+
+    const token = 'ghp_connect_token_0123456789'
+    s.sim.setScenario('github', token, 'healthy', { branch: 'main' })
+    const done = await run({ projectId: 'p_x8', provider: 'github', action: 'connect', params: { config, token } })
+    t.match(done, { status: 'succeeded', result: { connected: true }, params: { token: '***' } })
+    t.same((await s.app.integrationLinks.credentials('p_x8', 'github'))?.token, token)
   })
 })

@@ -42,12 +42,12 @@ const HEALTHY: Record<Provider, Partial<IntegrationStatus>> = {
 
 const SPECIFIC: Array<[Provider, ScenarioName, Partial<IntegrationStatus> | Record<string, unknown>]> = [
   ['github', 'stale', { status: 'warning', summary: 'Linked to release-train · No push in 12 days' }],
-  ['github', 'missing_scopes', { status: 'warning', problem: { code: 'unknown', hint: /repo scope/ }, actions: [{ id: 'reconnect' }] }],
+  ['github', 'missing_scopes', { status: 'warning', problem: { code: 'missing_scopes', title: 'Missing scopes', hint: /repo scope/ }, actions: [{ id: 'reconnect' }] }],
   ['vercel', 'production_failing', { status: 'warning', summary: 'Preview ok · Prod failing', environments: [{ name: 'preview', status: 'connected' }, { name: 'production', status: 'error', summary: 'Build failed' }] }],
   ['vercel', 'building', { status: 'connected', summary: /Building$/ }],
-  ['sanity', 'webhook_disabled', { status: 'warning', summary: /^5 docs updated today · / }],
+  ['sanity', 'webhook_disabled', { status: 'warning', summary: /^5 docs updated today · /, problem: { code: 'webhook_disabled', title: 'Webhook disabled' } }],
   ['supabase', 'unhealthy_service', { status: 'error', summary: 'Database unhealthy' }],
-  ['supabase', 'paused', { status: 'error', summary: 'Project paused' }]
+  ['supabase', 'paused', { status: 'error', summary: 'Project paused', problem: { code: 'project_paused', title: 'Project paused' } }]
 ]
 
 t.test('each adapter, each case, through GET /api/integrations/status', async (t) => {

@@ -61,7 +61,8 @@ const POLICY: Record<string, Policy> = {
   'put /api/integrations/rollout/projects/{projectId}': { kind: 'project', roles: MANAGE },
   'delete /api/integrations/rollout/projects/{projectId}': { kind: 'project', roles: MANAGE },
   'put /api/integrations/rollout/teams/{team}': { kind: 'team' },
-  'delete /api/integrations/rollout/teams/{team}': { kind: 'team' }
+  'delete /api/integrations/rollout/teams/{team}': { kind: 'team' },
+  'get /api/providers': { kind: 'caller' }
 }
 
 const LINK = { config: { owner: 'acme', repo: 'web', branch: 'main' }, credentials: { token: 'tok_access' } }

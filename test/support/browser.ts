@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { Test } from 'tap'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core'
 import type { StatusApp } from './status-app.js'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -19,8 +19,8 @@ export async function launchBrowser (t: Test): Promise<Browser> {
 }
 
 /** A browser profile signed in to the app as one role on one project (the session and CSRF cookies). */
-export async function signedIn (t: Test, browser: Browser, s: StatusApp, role: 'owner' | 'admin' | 'editor' | 'viewer', projectId: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } })
+export async function signedIn (t: Test, browser: Browser, s: StatusApp, role: 'owner' | 'admin' | 'editor' | 'viewer', projectId: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, ...options })
   t.teardown(() => context.close())
   const token = s.token({ sub: `u_${role}`, roles: { [projectId]: role } })
   await context.addCookies([

@@ -188,8 +188,20 @@ export type IntegrationLinkList = {
  */
 export type StatusValue = 'connected' | 'warning' | 'error' | 'disconnected';
 
+/**
+ * Stable; new codes may be added
+ */
+export type ProblemCode = 'oauth_revoked' | 'missing_scopes' | 'missing_permissions' | 'not_found' | 'webhook_disabled' | 'webhook_missing' | 'project_paused' | 'project_failed' | 'database_error' | 'rate_limited' | 'timeout' | 'unknown';
+
 export type IntegrationProblem = {
-    code: 'oauth_revoked' | 'rate_limited' | 'timeout' | 'unknown';
+    code: ProblemCode;
+    /**
+     * Human title for the code, e.g. "Webhook disabled"
+     */
+    title: string;
+    /**
+     * What to do about it, worded for the caller's role
+     */
     hint?: string;
     /**
      * Seconds, for rate limits
@@ -223,6 +235,10 @@ export type IntegrationEnvironment = {
 
 export type IntegrationStatus = {
     key: ProviderKey;
+    /**
+     * The provider's display name, e.g. "GitHub"
+     */
+    label: string;
     configured: boolean;
     configuredReason?: 'not_linked' | 'revoked' | 'disabled' | 'hidden_by_policy';
     /**
@@ -1772,3 +1788,64 @@ export type PutApiIntegrationsRolloutTeamsByTeamResponses = {
 };
 
 export type PutApiIntegrationsRolloutTeamsByTeamResponse = PutApiIntegrationsRolloutTeamsByTeamResponses[keyof PutApiIntegrationsRolloutTeamsByTeamResponses];
+
+export type ListProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/providers';
+};
+
+export type ListProvidersErrors = {
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    400: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    401: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
+};
+
+export type ListProvidersError = ListProvidersErrors[keyof ListProvidersErrors];
+
+export type ListProvidersResponses = {
+    /**
+     * Default Response
+     */
+    200: {
+        providers: Array<{
+            key: string;
+            /**
+             * Display name, e.g. "GitHub"
+             */
+            label: string;
+            /**
+             * Connect and reconnect go through the provider's OAuth consent page on this service; otherwise they take a token
+             */
+            oauth: boolean;
+            /**
+             * A JSON Schema
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * A JSON Schema
+             */
+            credentials: {
+                [key: string]: unknown;
+            };
+        }>;
+    };
+};
+
+export type ListProvidersResponse = ListProvidersResponses[keyof ListProvidersResponses];

@@ -2516,6 +2516,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers this service knows: display names, and what linking each one takes */
+        get: operations["listProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2654,8 +2671,13 @@ export interface components {
         };
         /** @description Worst first: error > warning > connected > disconnected */
         StatusValue: "connected" | "warning" | "error" | "disconnected";
+        /** @description Stable; new codes may be added */
+        ProblemCode: "oauth_revoked" | "missing_scopes" | "missing_permissions" | "not_found" | "webhook_disabled" | "webhook_missing" | "project_paused" | "project_failed" | "database_error" | "rate_limited" | "timeout" | "unknown";
         IntegrationProblem: {
-            code: "oauth_revoked" | "rate_limited" | "timeout" | "unknown";
+            code: components["schemas"]["ProblemCode"];
+            /** @description Human title for the code, e.g. "Webhook disabled" */
+            title: string;
+            /** @description What to do about it, worded for the caller's role */
             hint?: string;
             /** @description Seconds, for rate limits */
             retryAfter?: number;
@@ -2681,6 +2703,8 @@ export interface components {
         };
         IntegrationStatus: {
             key: components["schemas"]["ProviderKey"];
+            /** @description The provider's display name, e.g. "GitHub" */
+            label: string;
             configured: boolean;
             configuredReason?: "not_linked" | "revoked" | "disabled" | "hidden_by_policy";
             /** @description After permission filtering */
@@ -2833,4 +2857,77 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        providers: {
+                            key: string;
+                            /** @description Display name, e.g. "GitHub" */
+                            label: string;
+                            /** @description Connect and reconnect go through the provider's OAuth consent page on this service; otherwise they take a token */
+                            oauth: boolean;
+                            /** @description A JSON Schema */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            /** @description A JSON Schema */
+                            credentials: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}
