@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ActionRow, ProviderKey } from '../db/database.js'
 import type { Role } from '../schemas/common.js'
-import type { ProviderHttp } from '../aggregator/provider-http.js'
-import { isProviderFailure } from '../aggregator/adapter.js'
-import { ActionFailure, type ActionExecutor, type ExecutionContext } from './executor.js'
+import type { ProviderHttp } from '../provider-kit/http.js'
+import { isProviderFailure } from '../provider-kit/failure.js'
+import { ActionFailure, type ActionExecutor, type ExecutionContext } from '../provider-kit/executor.js'
 import { toAction, type ActionStore } from './action-store.js'
 
 export interface RunnerOptions {

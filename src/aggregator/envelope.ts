@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { Role } from '../schemas/common.js'
 import type { IntegrationStatus, StatusEnvelope, StatusValue } from '../schemas/integration-status.js'
-import type { ProviderKey } from '../domain/providers.js'
-import type { AdapterDefinition, ProblemCode } from './adapter.js'
+import type { ProviderKey } from '../db/database.js'
+import type { AdapterDefinition } from '../provider-kit/manifest.js'
+import type { ProblemCode } from '../provider-kit/failure.js'
 import type { StatusEntry } from './status-store.js'
 import { CONNECT, DISCONNECT, RECONNECT, describeActions, seesDetails } from './permissions.js'
 
@@ -56,6 +57,7 @@ export function buildItem (adapter: Adapter, source: ItemSource, role: Role, now
     case 'not_linked':
       return {
         key,
+        label,
         configured: false,
         configuredReason: 'not_linked',
         visible: true,
@@ -65,13 +67,14 @@ export function buildItem (adapter: Adapter, source: ItemSource, role: Role, now
         actions: describeActions([CONNECT], role)
       }
     case 'disabled':
-      return { key, configured: false, configuredReason: 'disabled', visible: true, status: 'disconnected', summary: 'Disabled', updatedAt: iso(source.at) }
+      return { key, label, configured: false, configuredReason: 'disabled', visible: true, status: 'disconnected', summary: 'Disabled', updatedAt: iso(source.at) }
     case 'hidden':
       // No summary, problem, environments or actions: nothing about the integration leaks.
-      return { key, configured: true, configuredReason: 'hidden_by_policy', visible: false, status: 'disconnected', updatedAt: iso(source.at) }
+      return { key, label, configured: true, configuredReason: 'hidden_by_policy', visible: false, status: 'disconnected', updatedAt: iso(source.at) }
     case 'pending':
       return withViewerRules({
         key,
+        label,
         configured: true,
         visible: true,
         status: 'warning',
@@ -92,6 +95,7 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
   if (failure?.code === 'oauth_revoked') {
     return withViewerRules({
       key,
+      label,
       configured: true,
       configuredReason: 'revoked',
       visible: true,
@@ -106,6 +110,7 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
     const code = failure?.code ?? 'unknown'
     return withViewerRules({
       key,
+      label,
       configured: true,
       visible: true,
       status: 'warning',
@@ -126,6 +131,7 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
   const actions = result.suggestReconnect ? [RECONNECT, ...adapter.actions] : adapter.actions
   const item: IntegrationStatus = {
     key,
+    label,
     configured: true,
     visible: true,
     status,

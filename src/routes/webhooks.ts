@@ -1,47 +1,14 @@
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
+import type { WebhookDelivery } from '../provider-kit/manifest.js'
+import { asObject } from '../provider-kit/signatures.js'
 import { AppError } from '../errors.js'
 import { errorResponses } from '../schemas/common.js'
 import { storable } from '../lib/storable.js'
-import { verifyGithub, verifySanity, verifyVercel } from '../webhooks/signatures.js'
 
-type WebhookProvider = 'github' | 'vercel' | 'sanity'
-
-interface Delivery {
-  /** The provider's id for this delivery: a second delivery with it is ignored. */
-  id: string | undefined
-  /** Links whose config matches: column → value, compared case-insensitively. */
-  match: Record<string, string> | undefined
-  event: string
-}
-
-const header = (request: FastifyRequest, name: string) => {
-  const value = request.headers[name]
-  return typeof value === 'string' ? value : undefined
-}
-
-const asObject = (value: unknown): Record<string, unknown> =>
-  (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {})
-
-/** What each provider's delivery says, per the facts file: its id, its event, which links it concerns. */
-const READERS: Record<WebhookProvider, (request: FastifyRequest, body: Record<string, unknown>) => Delivery> = {
-  github (request, body) {
-    const fullName = asObject(body.repository).full_name
-    const [owner, repo] = typeof fullName === 'string' ? fullName.split('/') : []
-    return { id: header(request, 'x-github-delivery'), match: owner && repo ? { owner, repo } : undefined, event: header(request, 'x-github-event') ?? 'unknown' }
-  },
-  vercel (_request, body) {
-    const projectId = asObject(asObject(body.payload).project).id
-    return { id: typeof body.id === 'string' ? body.id : undefined, match: typeof projectId === 'string' ? { projectId } : undefined, event: String(body.type ?? 'unknown') }
-  },
-  sanity (request) {
-    const projectId = header(request, 'sanity-project-id')
-    return { id: header(request, 'idempotency-key') ?? header(request, 'sanity-transaction-id'), match: projectId ? { projectId } : undefined, event: header(request, 'sanity-operation') ?? 'unknown' }
-  }
-}
+type Delivery = WebhookDelivery
 
 /**
  * PostgreSQL text cannot hold U+0000, yet an authentic delivery may carry one in a field we keep
@@ -60,30 +27,25 @@ function storableDelivery ({ id, match, event }: Delivery): Delivery {
   }
 }
 
-const VERIFY: Record<WebhookProvider, (secret: string, body: Buffer, request: FastifyRequest) => boolean> = {
-  github: (secret, body, request) => verifyGithub(secret, body, header(request, 'x-hub-signature-256')),
-  vercel: (secret, body, request) => verifyVercel(secret, body, header(request, 'x-vercel-signature')),
-  sanity: (secret, body, request) => verifySanity(secret, body, header(request, 'sanity-webhook-signature'))
-}
-
 /**
- * Provider webhooks: GitHub (X-Hub-Signature-256), Vercel (x-vercel-signature), Sanity
- * (sanity-webhook-signature), each verified over the raw body in constant time. A valid, new
- * delivery re-checks the matching links now (past the cache) and announces their status; a
- * delivery seen before is acknowledged and ignored; a bad or missing signature is 401 and
- * changes nothing. Webhooks and the durable event stream they feed are issue #5: this is its
- * webhook half only.
+ * Provider webhooks: one route per registered provider whose manifest has a webhook, its
+ * signature verified by the manifest over the raw body. A valid, new delivery re-checks the
+ * matching links now (past the cache) and announces their status; a delivery seen before is
+ * acknowledged and ignored; a bad or missing signature is 401 and changes nothing.
  */
 const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // The signature covers the bytes as sent: keep them, and parse JSON only after verifying.
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body))
 
-  for (const provider of ['github', 'vercel', 'sanity'] as const) {
-    fastify.post(`/api/webhooks/${provider}`, {
+  for (const { manifest, adapter } of fastify.aggregator.providers()) {
+    const webhook = adapter.webhook
+    if (!webhook) continue
+    const provider = manifest.key
+    fastify.post(`/api/webhooks/${webhook.path ?? provider}`, {
       schema: {
         tags: ['webhooks'],
-        summary: `${provider[0]!.toUpperCase()}${provider.slice(1)} webhook deliveries`,
+        summary: `${manifest.label} webhook deliveries`,
         description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401.',
         response: {
           202: Type.Object({
@@ -95,16 +57,16 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         }
       }
     }, async (request, reply) => {
-      const secret = fastify.config.webhookSecrets[provider]
+      const secret = webhook.secret
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-      if (!secret || !VERIFY[provider](secret, raw, request)) throw new AppError('WEBHOOK_SIGNATURE_INVALID')
+      if (!secret || !webhook.verify(secret, raw, request.headers)) throw new AppError('WEBHOOK_SIGNATURE_INVALID')
       let body: Record<string, unknown>
       try {
         body = raw.length === 0 ? {} : asObject(JSON.parse(raw.toString('utf8')))
       } catch {
         throw new AppError('INVALID_JSON')
       }
-      const delivery = storableDelivery(READERS[provider](request, body))
+      const delivery = storableDelivery(webhook.read(body, request.headers))
       if (delivery.id !== undefined) {
         const fresh = await fastify.db.insertInto('webhook_deliveries').values({ provider, delivery_id: delivery.id.slice(0, 200) })
           .onConflict((oc) => oc.doNothing()).returning('delivery_id').executeTakeFirst()

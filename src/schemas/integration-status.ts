@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ProjectId, Timestamp, ref } from './common.js'
-import { ProviderKeySchema } from './integration-link.js'
+import { ProviderKeyRef } from './integration-link.js'
 
 // The plan's API contract, field for field. Route code builds these; the status issue fills them.
 
@@ -31,7 +31,8 @@ export const IntegrationEnvironment = Type.Object({
 }, { $id: 'IntegrationEnvironment' })
 
 export const IntegrationStatus = Type.Object({
-  key: ref(ProviderKeySchema),
+  key: ProviderKeyRef,
+  label: Type.String({ description: 'The provider\'s display name, e.g. "GitHub"' }),
   configured: Type.Boolean(),
   configuredReason: Type.Optional(Type.Union([
     Type.Literal('not_linked'), Type.Literal('revoked'), Type.Literal('disabled'), Type.Literal('hidden_by_policy')
@@ -48,7 +49,7 @@ export const IntegrationStatus = Type.Object({
 
 export const StatusEnvelope = Type.Object({
   projectId: ProjectId,
-  items: Type.Array(ref(IntegrationStatus), { description: 'Always all four keys, in a stable order' }),
+  items: Type.Array(ref(IntegrationStatus), { description: 'Always every provider the service knows, in the order GET /api/providers lists them' }),
   hash: Type.String({ description: 'Stable over sorted items with transient fields stripped' }),
   renderHash: Type.String({ description: 'Also covers updatedAt, for UI invalidation' }),
   overall: ref(StatusValue)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { eachBackend } from '../helper.js'
 import { LINK_CONFIGS, statusApp } from '../support/status-app.js'
-import { PROVIDER_KEYS } from '../../src/domain/providers.js'
+import { PROVIDER_KEYS } from '../../adapters/index.js'
 import type { StatusEnvelope } from '../../src/schemas/integration-status.js'
 
 const FIXED = Date.parse('2026-11-25T14:30:00.000Z')

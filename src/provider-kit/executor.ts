@@ -1,7 +1,6 @@
-import type { ProviderKey } from '../domain/providers.js'
 import type { Role } from '../schemas/common.js'
-import type { StoredCredentials } from '../repositories/integration-links.js'
-import type { ProviderHttp } from '../aggregator/provider-http.js'
+import type { StoredCredentials } from './credentials.js'
+import type { ProviderHttp } from './http.js'
 
 /**
  * What an action executor is: the provider-specific half of a quick action. The action service
@@ -23,7 +22,8 @@ export class ActionFailure extends Error {
 export interface ActionRecordView {
   id: string
   projectId: string
-  provider: ProviderKey
+  /** The provider's key. */
+  provider: string
   action: string
   params: Record<string, unknown>
   userId: string
