@@ -17,7 +17,6 @@ export const STALE_BADGE_MS = 90_000
 export const STALE_AMBER_MS = 5 * 60_000
 const RERENDER_MS = 5_000
 
-const LABELS = /** @type {Record<string, string>} */ ({ github: 'GitHub', vercel: 'Vercel', sanity: 'Sanity', supabase: 'Supabase' })
 const STATUS_TEXT = /** @type {Record<string, string>} */ ({ connected: 'Connected', warning: 'Warning', error: 'Error', disconnected: 'Not connected' })
 
 /** @param {string} text */
@@ -139,7 +138,7 @@ class IntegrationElement extends HTMLElement {
     const changes = []
     for (const item of envelope.items) {
       const before = this.announced.get(item.key)
-      if (before !== undefined && before !== item.status) changes.push(`${LABELS[item.key]} is now ${STATUS_TEXT[item.status]?.toLowerCase()}`)
+      if (before !== undefined && before !== item.status) changes.push(`${item.label} is now ${STATUS_TEXT[item.status]?.toLowerCase()}`)
       this.announced.set(item.key, item.status)
     }
     if (changes.length > 0) this.say(changes.join('. '))
@@ -213,7 +212,7 @@ class IntegrationStatusBar extends IntegrationElement {
 
   /** @param {IntegrationStatus} item @param {number} now */
   renderItem (item, now) {
-    const label = LABELS[item.key] ?? item.key
+    const label = item.label
     const stale = staleness(item, now)
     const dot = stale.level === 'amber' ? 'amber' : item.status
     const tooltip = stale.level === 'amber' ? ` title="Last updated ${ago(stale.age)}"` : ''
@@ -245,7 +244,7 @@ class IntegrationSettings extends IntegrationElement {
 
   /** @param {IntegrationStatus} item */
   renderRow (item) {
-    const label = LABELS[item.key] ?? item.key
+    const label = item.label
     if (!item.visible) return `<tr data-provider="${item.key}"><th scope="row">${label}</th><td colspan="4">Hidden by project policy</td></tr>`
     const environments = (item.environments ?? []).map((env) =>
       `<li><span class="dot ${env.status}" aria-hidden="true"></span> ${escape(env.name)}: ${STATUS_TEXT[env.status] ?? env.status}${env.summary ? ` · ${escape(env.summary)}` : ''}</li>`).join('')
