@@ -24,7 +24,7 @@ export interface CheckerOptions {
   ttlMs: number
 }
 
-/** A rate limit without a usable reset header waits this long, as GitHub advises. */
+/** A rate limit without a usable reset header waits this long (a minute, what providers commonly advise). */
 const DEFAULT_RETRY_AFTER_S = 60
 
 /**

@@ -53,7 +53,7 @@ export interface ActionExecutor {
   id: string
   /**
    * `inline`: run by this service's workers. `host`: the work belongs to the host workspace
-   * (e.g. pushing workspace content to GitHub); the action waits in the host queue for its worker.
+   * (e.g. pushing workspace content to a git host); the action waits in the host queue for its worker.
    */
   mode: 'inline' | 'host'
   /** Whether running it twice is harmless, so a run cut short by a crash may simply run again. */

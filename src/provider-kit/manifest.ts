@@ -16,9 +16,9 @@ import type { ProblemCode } from './failure.js'
 export interface ProviderManifest<Config extends TObject = TObject, Env extends TObject = TObject> {
   /** Stable id: URL segment, database value and `key` of every response. `^[a-z][a-z0-9-]{0,31}$`. */
   key: string
-  /** Display name, in hints, logs and the browser components: 'GitHub'. */
+  /** Display name, in hints, logs and the browser components: 'Acme Cloud'. */
   label: string
-  /** The link's config (TypeBox, with an `$id` such as 'GithubLinkConfig' and `additionalProperties: false`). */
+  /** The link's config (TypeBox, with an `$id` such as 'AcmeLinkConfig' and `additionalProperties: false`). */
   config: Config
   /** The credentials a link takes; default `TokenCredentials` (`{ token }`). Shown by GET /api/providers. */
   credentials?: TObject

@@ -19,7 +19,7 @@ export const basicAuth = ({ clientId, clientSecret }: OAuthClient) => `Basic ${B
 
 /**
  * POSTs a form to a token endpoint and reads the standard answer (RFC 6749 §5): `access_token`,
- * optional `scope`. A refusal (4xx, or 200 with `error`, as GitHub answers) is an OAuthFailure.
+ * optional `scope`. A refusal (4xx, or 200 with `error`, as some providers answer) is an OAuthFailure.
  */
 export async function exchangeCode (http: ProviderHttp, label: string, { url, form, headers = {}, signal }: { url: string, form: URLSearchParams, headers?: Record<string, string>, signal: AbortSignal }) {
   let response

@@ -14,7 +14,7 @@ type Delivery = WebhookDelivery
  * PostgreSQL text cannot hold U+0000, yet an authentic delivery may carry one in a field we keep
  * (the delivery id) or look links up by (a repository or project id). Such a delivery is still
  * accepted, not refused: the signature proves the provider sent it, a 400 would only show up as
- * a failed delivery there (and Sanity retries a 5xx for half an hour), and what we use it for
+ * a failed delivery there (and some providers retry a 5xx for half an hour), and what we use it for
  * still works with the NUL replaced by U+FFFD (as the database driver already does with a lone
  * surrogate). The replacement is deterministic, so a redelivery is still recognised; and no
  * link's config can hold U+0000 (validation refuses it), so such a value matches no link.
@@ -79,7 +79,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
   }
 
-  // Delivery ids are kept a week: providers redeliver for hours (Sanity ~30 min), never days.
+  // Delivery ids are kept a week: providers redeliver for hours (some for ~30 min), never days.
   const prune = setInterval(() => {
     fastify.db.deleteFrom('webhook_deliveries').where('received_at', '<', sql<Date>`now() - interval '7 days'`).execute()
       .catch((error: unknown) => fastify.log.warn({ err: error }, 'could not prune webhook deliveries'))

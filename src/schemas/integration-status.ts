@@ -32,7 +32,7 @@ export const IntegrationEnvironment = Type.Object({
 
 export const IntegrationStatus = Type.Object({
   key: ProviderKeyRef,
-  label: Type.String({ description: 'The provider\'s display name, e.g. "GitHub"' }),
+  label: Type.String({ description: 'The provider\'s display name, from its manifest' }),
   configured: Type.Boolean(),
   configuredReason: Type.Optional(Type.Union([
     Type.Literal('not_linked'), Type.Literal('revoked'), Type.Literal('disabled'), Type.Literal('hidden_by_policy')

@@ -6,7 +6,7 @@ const jsonSchema = (description: string) => Type.Record(Type.String(), Type.Unkn
 
 export const ProviderInfo = Type.Object({
   key: ProviderKeyRef,
-  label: Type.String({ description: 'Display name, e.g. "GitHub"' }),
+  label: Type.String({ description: 'Display name' }),
   oauth: Type.Boolean({ description: 'Whether connect goes through the provider\'s OAuth flow (else it takes the credentials)' }),
   config: jsonSchema('JSON Schema of the link config'),
   credentials: jsonSchema('JSON Schema of the credentials: string properties carry `title`; secrets are `writeOnly: true`')
