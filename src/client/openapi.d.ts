@@ -2437,7 +2437,7 @@ export interface components {
         };
         IntegrationStatus: {
             key: components["schemas"]["ProviderKey"];
-            /** @description The provider's display name, e.g. "GitHub" */
+            /** @description The provider's display name, from its manifest */
             label: string;
             configured: boolean;
             configuredReason?: "not_linked" | "revoked" | "disabled" | "hidden_by_policy";
@@ -2585,7 +2585,7 @@ export interface components {
         };
         ProviderInfo: {
             key: components["schemas"]["ProviderKey"];
-            /** @description Display name, e.g. "GitHub" */
+            /** @description Display name */
             label: string;
             /** @description Whether connect goes through the provider's OAuth flow (else it takes the credentials) */
             oauth: boolean;

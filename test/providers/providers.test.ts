@@ -1,6 +1,9 @@
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
-import { build } from '../helper.js'
+import fp from 'fastify-plugin'
+import { build, freshPglite, testEnv } from '../helper.js'
+import { buildApp } from '../../src/build-app.js'
+import { loadConfig } from '../../plugins/config.js'
 import { PROVIDER_KEYS } from '../../adapters/index.js'
 import { createProviderRegistry } from '../../src/aggregator/providers.js'
 import { defineProvider } from '../../src/provider-kit/manifest.js'
@@ -67,4 +70,11 @@ t.test('the registry: environment, setup and refusals', async (t) => {
   t.throws(() => createProviderRegistry({ EXAMPLE_API_URL: 'nope' }).register(example()), { name: 'ConfigError', message: /^EXAMPLE_API_URL: / })
   t.throws(() => createProviderRegistry({ EXAMPLE_OAUTH_CLIENT_ID: 'id-only' }).register(example()),
     { name: 'ConfigError', message: /EXAMPLE_OAUTH_CLIENT_ID: set both/ }, 'half an OAuth app stops boot')
+})
+
+t.test('a registered provider without its migration line stops boot, naming it', async (t) => {
+  const app = buildApp({ config: loadConfig({ ...testEnv('embedded'), LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv), pglite: await freshPglite() })
+  t.teardown(() => app.close())
+  app.register(fp(async (fastify) => { fastify.aggregator.register(example()) }, { name: 'adapter-example', dependencies: ['aggregator'] }))
+  await t.rejects(app.ready(), /provider example is registered but not in the providers table/)
 })

@@ -41,6 +41,7 @@ const POLICY: Record<string, Policy> = {
   'post /api/auth/session': { kind: 'caller' },
   'get /api/auth/session': { kind: 'caller' },
   'delete /api/auth/session': { kind: 'caller' },
+  'get /api/providers': { kind: 'caller' },
   'get /api/projects/{projectId}/integrations': { kind: 'project', roles: MANAGE },
   'put /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
   'patch /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
