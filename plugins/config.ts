@@ -8,7 +8,6 @@ import { ProjectId } from '../src/schemas/common.js'
 export { ConfigError }
 
 const PROJECT_ID = new RegExp(ProjectId.pattern!)
-const URL_VARIABLES = ['PUBLIC_URL', 'GITHUB_OAUTH_URL', 'VERCEL_OAUTH_URL', 'GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL'] as const
 
 /**
  * Reads and validates the environment. Throws ConfigError naming the first bad variable,
@@ -30,7 +29,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
   const env = converted as Env
   checkUrl('DATABASE_URL', env.DATABASE_URL)
   checkUrl('REDIS_URL', env.REDIS_URL)
-  for (const name of URL_VARIABLES) checkUrl(name, env[name].replace('{projectId}', 'project'))
+  checkUrl('PUBLIC_URL', env.PUBLIC_URL)
   const allowedOrigins = env.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean).map(parseOrigin)
   const production = env.NODE_ENV === 'production'
   const secrets = resolveSecrets(env, production)
@@ -76,20 +75,12 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     devLogin: env.DEV_LOGIN && !production,
     actionLeaseMs: env.ACTION_LEASE_MS,
     idempotencyLeaseMs: env.IDEMPOTENCY_LEASE_MS,
-    webhookSecrets: { github: env.GITHUB_WEBHOOK_SECRET, vercel: env.VERCEL_WEBHOOK_SECRET, sanity: env.SANITY_WEBHOOK_SECRET },
     publicUrl: trimSlash(env.PUBLIC_URL),
-    oauth: {
-      github: oauthClient(env.GITHUB_OAUTH_CLIENT_ID, env.GITHUB_OAUTH_CLIENT_SECRET, trimSlash(env.GITHUB_OAUTH_URL)),
-      vercel: oauthClient(env.VERCEL_OAUTH_CLIENT_ID, env.VERCEL_OAUTH_CLIENT_SECRET, trimSlash(env.VERCEL_OAUTH_URL)),
-      supabase: oauthClient(env.SUPABASE_OAUTH_CLIENT_ID, env.SUPABASE_OAUTH_CLIENT_SECRET, trimSlash(env.SUPABASE_API_URL))
-    },
-    providers: {
-      githubApiUrl: trimSlash(env.GITHUB_API_URL),
-      vercelApiUrl: trimSlash(env.VERCEL_API_URL),
-      sanityApiUrl: trimSlash(env.SANITY_API_URL),
-      sanityManagementApiUrl: trimSlash(env.SANITY_MANAGEMENT_API_URL),
-      supabaseApiUrl: trimSlash(env.SUPABASE_API_URL)
-    },
+    /**
+     * The environment as given (empty variables dropped): each provider's manifest reads its own
+     * variables from it when it registers (src/aggregator/providers.ts).
+     */
+    environment: nonEmpty(environment),
     status: {
       ttlMs: env.STATUS_TTL_MS,
       deadlineMs: env.STATUS_DEADLINE_MS,
@@ -152,12 +143,8 @@ function identityProvider (env: Env) {
   }
 }
 
-/** An OAuth client needs both halves; one without the other is a configuration mistake. */
-function oauthClient (clientId: string | undefined, clientSecret: string | undefined, webUrl: string) {
-  if ((clientId === undefined) !== (clientSecret === undefined)) {
-    throw new ConfigError('OAuth: set both the CLIENT_ID and the CLIENT_SECRET of a provider, or neither')
-  }
-  return clientId && clientSecret ? { clientId, clientSecret, webUrl } : undefined
+function nonEmpty (environment: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+  return Object.freeze(Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '')))
 }
 
 function checkUrl (name: string, value: string | undefined) {

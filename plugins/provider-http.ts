@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { createProviderHttp, type ProviderHttp } from '../src/aggregator/provider-http.js'
+import { createProviderHttp, type ProviderHttp } from '../src/provider-kit/http.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

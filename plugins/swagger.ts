@@ -17,7 +17,7 @@ export default fp(async function swaggerPlugin (fastify) {
       info: {
         title: 'integration-status',
         version: '1.0.0',
-        description: 'Live status of a project\'s GitHub, Vercel, Sanity and Supabase connections. ' +
+        description: 'Live status of a project\'s provider connections (GET /api/providers lists the providers). ' +
           'Every 4xx/5xx response has the `Error` body; its `code` is stable. ' +
           'A request the HTTP parser cannot read (broken framing, or headers over 16 KiB in all) is answered on any path, ' +
           'before routing, with 400 `BAD_REQUEST` or 431 `HEADERS_TOO_LARGE`, and the connection is closed.'
@@ -26,7 +26,7 @@ export default fp(async function swaggerPlugin (fastify) {
       tags: [
         { name: 'integrations', description: 'Linking providers to projects' },
         { name: 'auth', description: 'Browser sessions' },
-        { name: 'providers', description: 'The providers this service knows' },
+        { name: 'providers', description: 'The providers this service can link' },
         { name: 'operations', description: 'Health and metrics' }
       ],
       components: {

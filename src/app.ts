@@ -12,10 +12,8 @@ import authPlugin from '../plugins/auth.js'
 import integrationLinksPlugin from './repositories/integration-links.js'
 import providerHttpPlugin from '../plugins/provider-http.js'
 import aggregatorPlugin from './aggregator/aggregator.js'
-import githubAdapter from '../adapters/github.js'
-import vercelAdapter from '../adapters/vercel.js'
-import sanityAdapter from '../adapters/sanity.js'
-import supabaseAdapter from '../adapters/supabase.js'
+import { PROVIDER_PLUGINS } from '../adapters/index.js'
+import providerSchemasPlugin from '../plugins/provider-schemas.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
 import actionsPlugin from './actions/actions.js'
 import eventsPlugin from './events/events.js'
@@ -31,9 +29,9 @@ import oauthCallbackRoutes from './routes/oauth-callback.js'
 import webhookRoutes from './routes/webhooks.js'
 import integrationEventsRoutes from './routes/integration-events.js'
 import rolloutRoutes from './routes/rollout.js'
+import providersRoutes from './routes/providers.js'
 import webAssetsRoutes from './routes/web-assets.js'
 import devLoginRoutes from './routes/dev-login.js'
-import providersRoutes from './routes/providers.js'
 
 export interface AppOptions extends DbPluginOptions {
   config: AppConfig
@@ -59,11 +57,9 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(integrationLinksPlugin)
   await fastify.register(providerHttpPlugin)
   await fastify.register(aggregatorPlugin, options.now ? { now: options.now } : {})
-  // Each adapter registers itself onto the aggregator; the aggregator refuses to start without all four.
-  await fastify.register(githubAdapter)
-  await fastify.register(vercelAdapter)
-  await fastify.register(sanityAdapter)
-  await fastify.register(supabaseAdapter)
+  // Each provider's plugin registers its manifest onto the aggregator; core derives the rest from them.
+  for (const provider of PROVIDER_PLUGINS) await fastify.register(provider)
+  await fastify.register(providerSchemasPlugin)
   await fastify.register(eventsPlugin)
   await fastify.register(rolloutPlugin)
   await fastify.register(oauthPlugin, options.now ? { now: options.now } : {})
@@ -72,6 +68,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
 
   await fastify.register(healthRoutes)
   await fastify.register(authSessionRoutes)
+  await fastify.register(providersRoutes)
   await fastify.register(integrationLinksRoutes)
   await fastify.register(integrationStatusRoutes)
   await fastify.register(integrationActionsRoutes)
@@ -80,7 +77,6 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(webhookRoutes)
   await fastify.register(integrationEventsRoutes)
   await fastify.register(rolloutRoutes)
-  await fastify.register(providersRoutes)
   await fastify.register(webAssetsRoutes)
   await fastify.register(devLoginRoutes)
 }

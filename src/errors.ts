@@ -7,7 +7,7 @@ export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON' },
   BAD_REQUEST: { status: 400, message: 'Bad request' },
-  UNKNOWN_PROVIDER: { status: 400, message: 'Unknown integration key; expected one of github, vercel, sanity, supabase' },
+  UNKNOWN_PROVIDER: { status: 400, message: 'Unknown integration key; GET /api/providers lists them' },
   UNKNOWN_ACTION: { status: 400, message: 'This integration has no such action' },
   INVALID_ACTION_PARAMS: { status: 400, message: 'The action\'s params are not valid' },
   ACTION_NOT_AVAILABLE: { status: 400, message: 'This action cannot be run through this service yet' },

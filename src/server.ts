@@ -39,6 +39,12 @@ closeWithGrace({ delay: graceMs + timeoutMs + 5_000 }, async ({ signal, err }) =
 try {
   await app.listen({ port: config.port, host: config.host })
 } catch (error) {
+  // Provider variables are checked as each provider registers, during boot: the same exit as above.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`integration-status: configuration error: ${error.message}\n`)
+    await tracing?.shutdown()
+    process.exit(78)
+  }
   app.log.fatal({ err: error }, 'failed to start')
   process.exit(1)
 }

@@ -6,10 +6,9 @@ import type { ProviderKey } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { canonical } from '../aggregator/envelope.js'
 import { CONNECT, RECONNECT, permission } from '../aggregator/permissions.js'
-import { PROVIDER_KEYS } from '../domain/providers.js'
 import { createActionStore } from './action-store.js'
 import { createRunner } from './runner.js'
-import type { ActionExecutor, ActionRecordView } from './executor.js'
+import type { ActionExecutor, ActionRecordView } from '../provider-kit/executor.js'
 
 /** Host workers hold a claimed action this long between progress reports. */
 export const HOST_LEASE_MS = 5 * 60_000
@@ -35,13 +34,13 @@ export function createActions (fastify: FastifyInstance, now: () => number) {
   // Every change is written with its event; the store announces it to the streams.
   const store = createActionStore(fastify.db, { log: events.log, announce: events.announce })
 
-  const connectExecutors = new Map(PROVIDER_KEYS.map((key) => [key, fastify.oauth.executorsFor(key)]))
+  const connectExecutors = new Map(aggregator.providerKeys().map((key) => [key, fastify.oauth.executorsFor(key)]))
   function executor (provider: ProviderKey, action: string): ActionExecutor | undefined {
     return connectExecutors.get(provider)?.find((e) => e.id === action) ??
       aggregator.adapter(provider)?.executors?.find((e) => e.id === action)
   }
 
-  // A token in params (Sanity connect) is sealed before it is stored and shown as "***".
+  // A token in params (a connect without OAuth) is sealed before it is stored and shown as "***".
   const sealAad = (projectId: string, provider: ProviderKey) => `${projectId}/${provider}/action`
   function sealParams (projectId: string, provider: ProviderKey, params: Record<string, unknown>) {
     if (typeof params.token !== 'string') return params

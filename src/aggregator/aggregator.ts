@@ -4,8 +4,8 @@ import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api'
 import type { ProviderKey } from '../db/database.js'
 import type { Role } from '../schemas/common.js'
 import type { StatusEnvelope } from '../schemas/integration-status.js'
-import { PROVIDER_KEYS } from '../domain/providers.js'
-import type { AdapterDefinition } from './adapter.js'
+import type { ProviderManifest } from '../provider-kit/manifest.js'
+import { createProviderRegistry } from './providers.js'
 import { createResilience } from './resilience.js'
 import { createStatusStore } from './status-store.js'
 import { createLinksView, type LinkView } from './links-view.js'
@@ -48,7 +48,8 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
   }
   const { config, db, backends, integrationLinks, metrics, log } = fastify
   const settings = config.status
-  const adapters = new Map<ProviderKey, AdapterDefinition<any>>()
+  const registry = createProviderRegistry(config.environment)
+  const adapters = registry.adapters
   const http = fastify.providerHttp
   const store = createStatusStore(backends.cache, db, () => backends.connected())
   const linksView = createLinksView(db)
@@ -143,14 +144,21 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
   }
 
   return {
-    register (adapter: AdapterDefinition<any>) {
-      if (adapters.has(adapter.key)) throw new Error(`adapter ${adapter.key} registered twice`)
-      adapters.set(adapter.key, adapter)
+    /** Called by each provider's plugin (adapters/<key>/): validates its environment and builds its adapter. */
+    register (manifest: ProviderManifest<any, any>) {
+      registry.register(manifest)
     },
 
     adapter (key: ProviderKey) {
       return adapters.get(key)
     },
+
+    /** The registered providers, in the order every response lists them. */
+    providers: registry.list,
+    provider: registry.get,
+    /** The provider set: the registered manifests' keys, in order. */
+    providerKeys: registry.keys,
+    isProviderKey: registry.has,
 
     /**
      * The envelope one caller may see, within the deadline whatever the providers do. The same
@@ -162,7 +170,8 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, settings.deadlineMs) })
       try {
         const { since, links } = await linksView.get(projectId)
-        const sources = await Promise.all(PROVIDER_KEYS.map(async (key): Promise<ItemSource> => {
+        const keys = registry.keys()
+        const sources = await Promise.all(keys.map(async (key): Promise<ItemSource> => {
           const link = links.get(key)
           if (!link) return { kind: 'not_linked', at: since }
           if (!link.enabled) return { kind: 'disabled', at: link.updatedAt }
@@ -170,12 +179,12 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
           return resolveItem(projectId, link, caller, deadline, span)
         }))
         const at = now()
-        const keys = sources.map((source) => sourceKey(source, at))
-        const memoKey = keys.every((key) => key !== undefined) ? `${projectId}\0${caller.role}\0${keys.join('\0')}` : undefined
+        const sourceKeys = sources.map((source) => sourceKey(source, at))
+        const memoKey = sourceKeys.every((key) => key !== undefined) ? `${projectId}\0${caller.role}\0${sourceKeys.join('\0')}` : undefined
         let envelope = memoKey === undefined ? undefined : envelopes.get(memoKey)
         if (!envelope) {
-          const items = sources.map((source, i) => buildItem(adapters.get(PROVIDER_KEYS[i]!)!, source, caller.role, at))
-          envelope = buildEnvelope(projectId, items, PROVIDER_KEYS)
+          const items = sources.map((source, i) => buildItem(adapters.get(keys[i]!)!, source, caller.role, at))
+          envelope = buildEnvelope(projectId, items, keys)
           if (memoKey !== undefined) {
             if (envelopes.size >= MAX_REMEMBERED_ENVELOPES) envelopes.delete(envelopes.keys().next().value!)
             envelopes.set(memoKey, envelope)
@@ -222,8 +231,9 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       }))
       const at = now()
       const result: Partial<Record<Role, StatusEnvelope>> = {}
+      const keys = registry.keys()
       for (const role of roles) {
-        const items = PROVIDER_KEYS.map((key) => {
+        const items = keys.map((key) => {
           const link = links.get(key)
           const source: ItemSource = !link
             ? { kind: 'not_linked', at: since }
@@ -232,7 +242,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
                 : link.hiddenFromRoles.includes(role) ? { kind: 'hidden', at: link.updatedAt } : entries.get(key)!
           return buildItem(adapters.get(key)!, source, role, at)
         })
-        result[role] = buildEnvelope(projectId, items, PROVIDER_KEYS)
+        result[role] = buildEnvelope(projectId, items, keys)
       }
       return result
     },
@@ -255,8 +265,11 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       changed(projectId)
     },
 
-    /** Waits for background refreshes; adapters and the HTTP client are closed by their plugins. */
-    close: () => refresher.close(),
+    /** Waits for background refreshes, then releases what adapters hold; the HTTP client is closed by its plugin. */
+    async close () {
+      await refresher.close()
+      await registry.close()
+    },
 
     breakerState: resilience.state
   }
@@ -276,12 +289,28 @@ export interface AggregatorPluginOptions {
 export default fp<AggregatorPluginOptions>(async function aggregatorPlugin (fastify, { now = Date.now }) {
   const aggregator = createAggregator(fastify, now)
   fastify.decorate('aggregator', aggregator)
+  fastify.integrationLinks.useProviders({
+    keys: aggregator.providerKeys,
+    secretConfig: (key) => aggregator.provider(key)?.manifest.secretConfig ?? []
+  })
   fastify.integrationLinks.onChange((projectId) => aggregator.linksChanged(projectId))
   // Link changes from other instances; until the subscription holds, copies of links live out their 5 s.
   keepSubscribed(fastify, LINKS_CHANGED_CHANNEL, (projectId) => aggregator.linksChanged(projectId), 'link changes')
   fastify.addHook('onReady', async () => {
-    const missing = PROVIDER_KEYS.filter((key) => !aggregator.adapter(key))
-    if (missing.length > 0) throw new Error(`no adapter registered for ${missing.join(', ')}`)
+    const keys = aggregator.providerKeys()
+    if (keys.length === 0) throw new Error('no provider registered: register at least one provider plugin (adapters/)')
+    // project_integrations.provider references this table: a provider without its migration line could never be linked.
+    let rows
+    try {
+      rows = await fastify.db.selectFrom('providers').select('key').execute()
+    } catch (error) {
+      // The database being away at boot is the health checks' business, not a reason to refuse to start.
+      fastify.log.warn({ err: error }, 'could not read the providers table; provider keys not checked against it')
+      return
+    }
+    const known = new Set(rows.map((row) => row.key))
+    const missing = keys.filter((key) => !known.has(key))
+    if (missing.length > 0) throw new Error(`provider ${missing.join(', ')} is registered but not in the providers table: add its migration line (docs/adding-a-provider.md)`)
   })
   fastify.addHook('onClose', async () => { await aggregator.close() })
 }, { name: 'aggregator', dependencies: ['config', 'db', 'backends', 'integration-links', 'metrics', 'provider-http'], fastify: '5.x' })

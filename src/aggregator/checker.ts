@@ -3,9 +3,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
 import { SpanStatusCode, type Span } from '@opentelemetry/api'
 import type { Database, ProviderKey } from '../db/database.js'
-import type { StoredCredentials } from '../repositories/integration-links.js'
-import { ProviderFailure, type AdapterDefinition } from './adapter.js'
-import type { ProviderHttp } from './provider-http.js'
+import type { StoredCredentials } from '../provider-kit/credentials.js'
+import { ProviderFailure } from '../provider-kit/failure.js'
+import type { AdapterDefinition } from '../provider-kit/manifest.js'
+import type { ProviderHttp } from '../provider-kit/http.js'
 import type { BreakerTransition, Resilience } from './resilience.js'
 import type { StatusEntry } from './status-store.js'
 import type { LinkView } from './links-view.js'
@@ -23,7 +24,7 @@ export interface CheckerOptions {
   ttlMs: number
 }
 
-/** A rate limit without a usable reset header waits this long, as GitHub advises. */
+/** A rate limit without a usable reset header waits this long (a minute, what providers commonly advise). */
 const DEFAULT_RETRY_AFTER_S = 60
 
 /**

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { Role } from '../schemas/common.js'
 import type { IntegrationStatus, StatusEnvelope, StatusValue } from '../schemas/integration-status.js'
-import type { ProviderKey } from '../domain/providers.js'
-import type { AdapterDefinition, ProblemCode } from './adapter.js'
+import type { ProviderKey } from '../db/database.js'
+import type { AdapterDefinition } from '../provider-kit/manifest.js'
+import type { ProblemCode } from '../provider-kit/failure.js'
 import type { StatusEntry } from './status-store.js'
 import { CONNECT, DISCONNECT, RECONNECT, describeActions, seesDetails } from './permissions.js'
 import { PROBLEMS } from './problems.js'
@@ -47,10 +48,10 @@ function failureHint (code: ProblemCode, label: string, circuitOpen: boolean, ha
 export function buildItem (adapter: Adapter, source: ItemSource, role: Role, now: number): IntegrationStatus {
   const { key, problem, ...rest } = itemFor(adapter, source, role, now)
   const { code, ...details } = problem ?? { code: 'unknown' }
-  return { key, label: adapter.label, ...rest, ...(problem ? { problem: { code, title: PROBLEMS[code].title, ...details } } : {}) }
+  return { key, ...rest, ...(problem ? { problem: { code, title: PROBLEMS[code].title, ...details } } : {}) }
 }
 
-type Untitled = Omit<IntegrationStatus, 'label' | 'problem'> & { problem?: Omit<NonNullable<IntegrationStatus['problem']>, 'title'> }
+type Untitled = Omit<IntegrationStatus, 'problem'> & { problem?: Omit<NonNullable<IntegrationStatus['problem']>, 'title'> }
 
 function itemFor (adapter: Adapter, source: ItemSource, role: Role, now: number): Untitled {
   const { key, label } = adapter
@@ -58,6 +59,7 @@ function itemFor (adapter: Adapter, source: ItemSource, role: Role, now: number)
     case 'not_linked':
       return {
         key,
+        label,
         configured: false,
         configuredReason: 'not_linked',
         visible: true,
@@ -67,13 +69,14 @@ function itemFor (adapter: Adapter, source: ItemSource, role: Role, now: number)
         actions: describeActions([CONNECT], role)
       }
     case 'disabled':
-      return { key, configured: false, configuredReason: 'disabled', visible: true, status: 'disconnected', summary: 'Disabled', updatedAt: iso(source.at) }
+      return { key, label, configured: false, configuredReason: 'disabled', visible: true, status: 'disconnected', summary: 'Disabled', updatedAt: iso(source.at) }
     case 'hidden':
       // No summary, problem, environments or actions: nothing about the integration leaks.
-      return { key, configured: true, configuredReason: 'hidden_by_policy', visible: false, status: 'disconnected', updatedAt: iso(source.at) }
+      return { key, label, configured: true, configuredReason: 'hidden_by_policy', visible: false, status: 'disconnected', updatedAt: iso(source.at) }
     case 'pending':
       return withViewerRules({
         key,
+        label,
         configured: true,
         visible: true,
         status: 'warning',
@@ -94,6 +97,7 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
   if (failure?.code === 'oauth_revoked') {
     return withViewerRules({
       key,
+      label,
       configured: true,
       configuredReason: 'revoked',
       visible: true,
@@ -108,6 +112,7 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
     const code = failure?.code ?? 'unknown'
     return withViewerRules({
       key,
+      label,
       configured: true,
       visible: true,
       status: 'warning',
@@ -128,6 +133,7 @@ function checkedItem (adapter: Adapter, entry: StatusEntry, servedStale: boolean
   const actions = result.suggestReconnect ? [RECONNECT, ...adapter.actions] : adapter.actions
   const item: Untitled = {
     key,
+    label,
     configured: true,
     visible: true,
     status,

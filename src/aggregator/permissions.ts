@@ -1,5 +1,5 @@
 import type { Role } from '../schemas/common.js'
-import { CAPABILITY_ROLES, type ActionDefinition, type Capability } from './adapter.js'
+import { CAPABILITY_ROLES, type ActionDefinition, type Capability } from '../provider-kit/manifest.js'
 
 /**
  * The permission matrix, answered server-side. The status endpoint shows it as actions[].can

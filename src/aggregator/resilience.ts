@@ -5,7 +5,7 @@ import {
   type CircuitBreakerPolicy, type IPolicy, type ICancellationContext
 } from 'cockatiel'
 import type { ProviderKey } from '../db/database.js'
-import { isProviderFailure, ProviderFailure } from './adapter.js'
+import { isProviderFailure, ProviderFailure } from '../provider-kit/failure.js'
 
 export type BreakerState = 'closed' | 'open' | 'half_open'
 

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Database, ProviderKey } from '../db/database.js'
 import type { CacheBackend } from '../backends/types.js'
-import type { CheckResult, ProblemCode } from './adapter.js'
+import type { CheckResult } from '../provider-kit/manifest.js'
+import type { ProblemCode } from '../provider-kit/failure.js'
 import { storableJson } from '../lib/storable.js'
 
 /**

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 
 // Environment variables as strings, each documented once here; README's configuration table follows it.
+// Each provider's own variables are in its manifest's `env` schema (adapters/<provider>/).
 const url = (pattern: string, description: string, defaultValue?: string) =>
   Type.String({ pattern, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) })
 
@@ -35,28 +36,12 @@ export const EnvSchema = Type.Object({
   ALLOWED_ORIGINS: Type.String({ default: '', description: 'Comma-separated browser origins allowed for cookie-authenticated calls' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 100 * 1024 }),
-  GITHUB_API_URL: url(HTTP_URL, 'GitHub REST API base', 'https://api.github.com'),
-  VERCEL_API_URL: url(HTTP_URL, 'Vercel REST API base', 'https://api.vercel.com'),
-  SANITY_API_URL: url('^https?://[^\\s]*\\{projectId\\}[^\\s]*$', 'Sanity data API template with {projectId}', 'https://{projectId}.api.sanity.io'),
-  SANITY_MANAGEMENT_API_URL: url(HTTP_URL, 'Sanity global API base', 'https://api.sanity.io'),
-  SUPABASE_API_URL: url(HTTP_URL, 'Supabase Management API base', 'https://api.supabase.com'),
   STATUS_TTL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 15_000, description: 'How long a provider result stays fresh; each entry gets ±33% jitter (15 s → 10–20 s)' }),
   STATUS_DEADLINE_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 400, description: 'The longest a status response waits for providers; slower checks finish in the background' }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 3_000, description: 'Timeout of one provider check (all its calls, retries included)' }),
   PROVIDER_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Provider responses larger than this fail the check' }),
   BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Consecutive failed checks that open a circuit' }),
   PUBLIC_URL: url(HTTP_URL, 'Where browsers reach this service; OAuth redirect URIs are built on it', 'http://localhost:3000'),
-  GITHUB_OAUTH_URL: url(HTTP_URL, 'GitHub web host for OAuth (authorize, token exchange)', 'https://github.com'),
-  GITHUB_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'GitHub OAuth app; unset = connect/reconnect refuse for GitHub' })),
-  GITHUB_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
-  VERCEL_OAUTH_URL: url(HTTP_URL, 'Vercel web host for OAuth authorize', 'https://vercel.com'),
-  VERCEL_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
-  VERCEL_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
-  SUPABASE_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
-  SUPABASE_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
-  GITHUB_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Secret of the GitHub webhook; unset = POST /api/webhooks/github refuses every delivery' })),
-  VERCEL_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Vercel webhook secret (or the integration\'s client secret)' })),
-  SANITY_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'Secret of the Sanity GROQ webhook' })),
   HOST_WORKER_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'Bearer secret of the host workspace\'s action worker; unset = the host queue endpoints refuse everyone' })),
   BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open circuit waits before one trial check' }),
   ACTION_LEASE_MS: Type.Integer({ minimum: 500, maximum: 600_000, default: 30_000, description: 'How long an instance holds a running inline action without renewing; a dead instance\'s action is taken over after it' }),

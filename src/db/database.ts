@@ -7,7 +7,12 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 type Json<T> = ColumnType<T, string, string>
 type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>
 
-export type ProviderKey = 'github' | 'vercel' | 'sanity' | 'supabase'
+/**
+ * A registered provider's key. The set is whatever provider manifests are registered (see
+ * src/aggregator/providers.ts), checked at runtime against them and, in the database, against
+ * the `providers` table (sql/007_providers.sql); so it is a string here, not a closed union.
+ */
+export type ProviderKey = string
 export type ActionStatus = 'pending' | 'running' | 'succeeded' | 'failed'
 
 export interface ProjectsTable {
@@ -121,6 +126,10 @@ export interface RolloutOverridesTable {
   updated_at: Timestamp
 }
 
+export interface ProvidersTable {
+  key: string
+}
+
 export interface SchemaMigrationsTable {
   name: string
   checksum: string
@@ -138,6 +147,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable
   integration_events: IntegrationEventsTable
   rollout_overrides: RolloutOverridesTable
+  providers: ProvidersTable
   schema_migrations: SchemaMigrationsTable
 }
 

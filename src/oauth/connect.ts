@@ -1,27 +1,27 @@
 import { Value } from '@sinclair/typebox/value'
 import type { ProviderKey } from '../db/database.js'
-import type { AdapterDefinition } from '../aggregator/adapter.js'
-import { isProviderFailure } from '../aggregator/adapter.js'
-import { LINK_CONFIG_SCHEMAS } from '../schemas/integration-link.js'
-import { ActionFailure, type ActionExecutor, type ExecutionContext } from '../actions/executor.js'
-import { isOAuthProvider, type OAuthProviders } from './providers.js'
+import type { RegisteredProvider } from '../aggregator/providers.js'
+import { isProviderFailure } from '../provider-kit/failure.js'
+import { ActionFailure, type ActionExecutor, type ExecutionContext } from '../provider-kit/executor.js'
+import type { OAuthProviders } from './providers.js'
 import type { OAuthStates } from './states.js'
 
 /**
- * connect and reconnect, for every provider. GitHub, Vercel and Supabase go through OAuth: the
- * action's result is the consent URL with a signed, single-use state, and the callback route
- * finishes the link. Sanity has no OAuth for this, and a service without a provider's OAuth app
- * cannot use it: then the token comes in params (sealed at rest, never shown back) and is verified
- * with a live check before it is stored (the settings tab's token form).
+ * connect and reconnect, for every provider. A provider whose manifest has OAuth steps goes
+ * through OAuth: the action's result is the consent URL with a signed, single-use state, and the
+ * callback route finishes the link. One without OAuth, or whose OAuth app this service lacks, takes the token in params (sealed at rest, never
+ * shown back), proven by its own `verifyCredentials` (or its check) before it is stored.
  */
-export function createConnectExecutors ({ states, oauth, adapter }: { states: OAuthStates, oauth: OAuthProviders, adapter: (key: ProviderKey) => AdapterDefinition<any> | undefined }) {
+export function createConnectExecutors ({ states, oauth, provider: registered }: { states: OAuthStates, oauth: OAuthProviders, provider: (key: ProviderKey) => RegisteredProvider | undefined }) {
   function configCheck (provider: ProviderKey, config: unknown) {
     if (typeof config !== 'object' || config === null) return 'params.config is required: the link\'s config'
-    const error = Value.Errors(LINK_CONFIG_SCHEMAS[provider], config).First()
+    const { manifest } = registered(provider)!
+    const error = Value.Errors(manifest.config, config).First()
     if (error) return `params.config${error.path} ${error.message}`
-    if (provider === 'supabase' && 'databaseUrl' in config) {
-      // It holds a password: it belongs in the encrypted link, not in an authorization in flight.
-      return 'params.config.databaseUrl cannot be set through connect; add it with PUT /api/projects/{projectId}/integrations/supabase'
+    const secret = (manifest.secretConfig ?? []).find((field) => field in config)
+    if (secret !== undefined) {
+      // It holds a secret: it belongs in the encrypted link, not in an authorization in flight.
+      return `params.config.${secret} cannot be set through connect; add it with PUT /api/projects/{projectId}/integrations/${provider}`
     }
     return undefined
   }
@@ -33,28 +33,33 @@ export function createConnectExecutors ({ states, oauth, adapter }: { states: OA
 
   async function startOAuth (ctx: ExecutionContext, config: Record<string, unknown>) {
     const { provider, projectId, userId, id } = ctx.action
-    if (!isOAuthProvider(provider)) throw new ActionFailure('invalid_params', `${provider} has no OAuth flow`)
+    if (!oauth.offers(provider)) throw new ActionFailure('invalid_params', `${provider} has no OAuth flow`)
     const { state, expiresAt } = await states.issue({ actionId: id, projectId, userId, provider, config })
     const authorizeUrl = oauth.authorizeUrl(provider, state)
     await ctx.progress({ stage: 'awaiting_authorization' })
     return { authorizeUrl, expiresAt: expiresAt.toISOString() }
   }
 
-  /** A token: a live check with it before it replaces anything. */
+  /**
+   * Without OAuth: the provider's own proof of the new token (its `verifyCredentials`, else its
+   * status check) before it replaces anything.
+   */
   async function connectWithToken (ctx: ExecutionContext, config: Record<string, unknown>) {
     const token = ctx.action.params.token
     if (typeof token !== 'string' || token.length === 0) throw new ActionFailure('invalid_params', 'params.token is required')
-    const provider = adapter(ctx.action.provider)!
+    const { adapter } = registered(ctx.action.provider)!
+    const context = { projectId: ctx.action.projectId, config, credentials: { token }, signal: ctx.signal, now: ctx.now, http: ctx.http }
     try {
-      const result = await provider.check({ projectId: ctx.action.projectId, config, credentials: { token }, signal: ctx.signal, now: ctx.now, http: ctx.http })
+      const result = adapter.verifyCredentials ? await adapter.verifyCredentials(context) : await adapter.check(context)
       await ctx.storeLink(config, { token })
       await ctx.refreshStatus()
-      return { connected: true, status: result.status }
+      const status = (result as { status?: unknown } | undefined)?.status
+      return { connected: true, ...(typeof status === 'string' ? { status } : {}) }
     } catch (error) {
       if (isProviderFailure(error)) {
         throw new ActionFailure('verification_failed', error.code === 'oauth_revoked'
-          ? `${provider.label} rejected the token; nothing was stored`
-          : `${provider.label} could not be checked with it (${error.code}); nothing was stored`)
+          ? `${adapter.label} rejected the token; nothing was stored`
+          : `${adapter.label} could not be checked with it (${error.code}); nothing was stored`)
       }
       throw error
     }
@@ -62,7 +67,7 @@ export function createConnectExecutors ({ states, oauth, adapter }: { states: OA
 
   return (provider: ProviderKey): ActionExecutor[] => {
     // Without the provider's OAuth app configured here, connect takes a token instead.
-    const viaOAuth = isOAuthProvider(provider) && oauth.configured(provider)
+    const viaOAuth = oauth.offers(provider) && oauth.configured(provider)
     const paramsOf = (reconnect: boolean) => viaOAuth ? (reconnect ? [] : ['config']) : (reconnect ? ['token'] : ['config', 'token'])
     return [
       {
@@ -84,8 +89,9 @@ export function createConnectExecutors ({ states, oauth, adapter }: { states: OA
         needsLink: true,
         check: (params) => onlyKeys(params, paramsOf(true)) ?? (viaOAuth || typeof params.token === 'string' ? undefined : 'params.token is required'),
         run: (ctx) => {
-          // The stored config, minus what is masked in it (Supabase's databaseUrl stays in the credentials).
-          const { databaseUrl: _masked, ...config } = ctx.link!.config
+          // The stored config, minus what is masked in it (secret config fields stay in the credentials).
+          const secret = new Set(registered(provider)!.manifest.secretConfig ?? [])
+          const config = Object.fromEntries(Object.entries(ctx.link!.config).filter(([field]) => !secret.has(field)))
           return viaOAuth ? startOAuth(ctx, config) : connectWithToken(ctx, config)
         }
       }

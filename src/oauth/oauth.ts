@@ -7,8 +7,8 @@ import { createConnectExecutors } from './connect.js'
 /** OAuth connect/reconnect: states, the providers' flows, and the executors. `fastify.oauth`. */
 export function createOAuth (fastify: FastifyInstance, now: () => number) {
   const states = createOAuthStates(fastify.db, fastify.config.jwtSecret, now)
-  const providers = createOAuthProviders(fastify.config)
-  const executorsFor = createConnectExecutors({ states, oauth: providers, adapter: (key) => fastify.aggregator.adapter(key) })
+  const providers = createOAuthProviders(fastify.config, (key) => fastify.aggregator.adapter(key)?.oauth)
+  const executorsFor = createConnectExecutors({ states, oauth: providers, provider: (key) => fastify.aggregator.provider(key) })
   return { states, providers, executorsFor }
 }
 

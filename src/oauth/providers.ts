@@ -1,95 +1,76 @@
 import type { AppConfig } from '../../plugins/config.js'
-import type { ProviderHttp } from '../aggregator/provider-http.js'
+import type { ProviderHttp } from '../provider-kit/http.js'
+import type { OAuthSteps } from '../provider-kit/manifest.js'
+import { OAuthFailure } from '../provider-kit/oauth.js'
 import { AppError } from '../errors.js'
-import { GITHUB_HEADERS } from '../../adapters/github-api.js'
-
-export type OAuthProvider = 'github' | 'vercel' | 'supabase'
-export const OAUTH_PROVIDERS: readonly OAuthProvider[] = ['github', 'vercel', 'supabase']
-export const isOAuthProvider = (value: string): value is OAuthProvider => (OAUTH_PROVIDERS as readonly string[]).includes(value)
-
-/** The scopes the GitHub adapter needs (private repositories need `repo`). */
-export const GITHUB_REQUIRED_SCOPES = ['repo']
-
-type Client = NonNullable<AppConfig['oauth'][OAuthProvider]>
 
 export interface Exchanged {
   token: string
-  /** Granted scopes, for providers that have them (GitHub). */
+  /** Granted scopes, for providers that report them. */
   scopes?: string[]
 }
 
-/**
- * The three providers' authorization-code flows, as each documents it: where the consent screen
- * is, how the code becomes a token, and a live call proving the token works before it is stored.
- */
-export function createOAuthProviders (config: AppConfig) {
-  const redirectUri = (provider: OAuthProvider) => `${config.publicUrl}/api/integrations/oauth/${provider}/callback`
-  const { providers } = config
+/** Finds a registered provider's OAuth steps (the aggregator's registry). */
+export type OAuthStepsOf = (provider: string) => OAuthSteps<any> | undefined
 
-  function client (provider: OAuthProvider): Client {
-    const found = config.oauth[provider]
-    if (!found) throw new AppError('ACTION_NOT_AVAILABLE', `${provider} OAuth is not configured on this service (client id and secret)`)
-    return found
+/** An OAuthFailure becomes the catalog's error; anything else is the provider failing to answer. */
+function asAppError (error: unknown, fallback: 'OAUTH_CODE_REJECTED' | 'OAUTH_VERIFICATION_FAILED') {
+  if (error instanceof AppError) return error
+  if (error instanceof OAuthFailure) {
+    return new AppError(error.code === 'code_rejected' ? 'OAUTH_CODE_REJECTED' : 'OAUTH_VERIFICATION_FAILED', error.message, { cause: error })
+  }
+  return new AppError(fallback, undefined, { cause: error })
+}
+
+/**
+ * The registered providers' authorization-code flows (each manifest's `oauth` steps), with what
+ * they share: the redirect URI on this service, "not configured" as one error, and refusals
+ * mapped onto the error catalog.
+ */
+export function createOAuthProviders (config: AppConfig, stepsOf: OAuthStepsOf) {
+  const redirectUri = (provider: string) => `${config.publicUrl}/api/integrations/oauth/${provider}/callback`
+
+  function flow (provider: string) {
+    const steps = stepsOf(provider)
+    if (!steps) throw new AppError('ACTION_NOT_AVAILABLE', `${provider} has no OAuth flow`)
+    if (!steps.client) throw new AppError('ACTION_NOT_AVAILABLE', `${provider} OAuth is not configured on this service (client id and secret)`)
+    return { steps, client: steps.client }
   }
 
-  function authorizeUrl (provider: OAuthProvider, state: string) {
-    const { clientId, webUrl } = client(provider)
-    const query = new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri(provider), state })
-    if (provider === 'github') {
-      query.set('scope', GITHUB_REQUIRED_SCOPES.join(' '))
-      return `${webUrl}/login/oauth/authorize?${query}`
-    }
-    query.set('response_type', 'code')
-    return provider === 'vercel' ? `${webUrl}/oauth/authorize?${query}` : `${webUrl}/v1/oauth/authorize?${query}`
+  function authorizeUrl (provider: string, state: string) {
+    const { steps, client } = flow(provider)
+    return steps.authorizeUrl({ client, redirectUri: redirectUri(provider), state })
   }
 
   /** Trades the code for a token at the provider's token endpoint; a refusal is 400, never stored. */
-  async function exchange (http: ProviderHttp, provider: OAuthProvider, code: string, signal: AbortSignal): Promise<Exchanged> {
-    const { clientId, clientSecret, webUrl } = client(provider)
-    const form = new URLSearchParams({ code, redirect_uri: redirectUri(provider) })
-    let url: string
-    const headers: Record<string, string> = {}
-    if (provider === 'supabase') {
-      url = `${providers.supabaseApiUrl}/v1/oauth/token`
-      form.set('grant_type', 'authorization_code')
-      headers.authorization = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`
-    } else {
-      url = provider === 'github' ? `${webUrl}/login/oauth/access_token` : `${providers.vercelApiUrl}/v2/oauth/access_token`
-      form.set('client_id', clientId)
-      form.set('client_secret', clientSecret)
-    }
-    let response
+  async function exchange (http: ProviderHttp, provider: string, code: string, signal: AbortSignal): Promise<Exchanged> {
+    const { steps, client } = flow(provider)
     try {
-      response = await http.requestJson('POST', url, { headers, form, signal })
-    } catch (cause) {
-      throw new AppError('OAUTH_CODE_REJECTED', `${provider}'s token endpoint could not be reached`, { cause })
+      return await steps.exchange({ http, client, code, redirectUri: redirectUri(provider), signal })
+    } catch (error) {
+      throw asAppError(error, 'OAUTH_CODE_REJECTED')
     }
-    const body = (response.body ?? {}) as Record<string, unknown>
-    // GitHub answers refusals with 200 and an `error` field; the others with 4xx.
-    if (response.status >= 400 || typeof body.error === 'string' || typeof body.access_token !== 'string') {
-      throw new AppError('OAUTH_CODE_REJECTED', `${provider} refused the code${typeof body.error === 'string' ? ` (${body.error})` : ''}`)
-    }
-    const scopes = typeof body.scope === 'string' ? body.scope.split(/[,\s]+/).filter(Boolean) : undefined
-    return { token: body.access_token, ...(scopes ? { scopes } : {}) }
   }
 
-  /** One authenticated call with the new token; the granted scopes as GitHub reports them. */
-  async function verify (http: ProviderHttp, provider: OAuthProvider, token: string, linkConfig: Record<string, unknown>, signal: AbortSignal) {
-    const auth = { authorization: `Bearer ${token}` }
-    let response
-    if (provider === 'github') {
-      response = await http.getJson(`${providers.githubApiUrl}/user`, { headers: { ...auth, ...GITHUB_HEADERS }, signal })
-    } else if (provider === 'vercel') {
-      response = await http.getJson(`${providers.vercelApiUrl}/v2/user`, { headers: auth, signal })
-    } else {
-      response = await http.getJson(`${providers.supabaseApiUrl}/v1/projects/${encodeURIComponent(String(linkConfig.projectRef))}`, { headers: auth, signal })
+  /** One authenticated call with the new token; the granted scopes when the provider reports them. */
+  async function verify (http: ProviderHttp, provider: string, token: string, linkConfig: Record<string, unknown>, signal: AbortSignal) {
+    const { steps } = flow(provider)
+    try {
+      return await steps.verify({ http, token, config: linkConfig, signal })
+    } catch (error) {
+      throw asAppError(error, 'OAUTH_VERIFICATION_FAILED')
     }
-    if (response.status !== 200) throw new AppError('OAUTH_VERIFICATION_FAILED', `${provider} answered ${response.status} to the new token`)
-    const header = response.headers['x-oauth-scopes']
-    return { scopes: header === undefined ? undefined : header.split(',').map((s) => s.trim()).filter(Boolean) }
   }
 
-  return { authorizeUrl, exchange, verify, configured: (provider: OAuthProvider) => config.oauth[provider] !== undefined }
+  return {
+    authorizeUrl,
+    exchange,
+    verify,
+    /** Whether the provider has an OAuth flow at all (else connect takes a token). */
+    offers: (provider: string) => stepsOf(provider) !== undefined,
+    configured: (provider: string) => stepsOf(provider)?.client !== undefined,
+    requiredScopes: (provider: string) => stepsOf(provider)?.requiredScopes ?? []
+  }
 }
 
 export type OAuthProviders = ReturnType<typeof createOAuthProviders>

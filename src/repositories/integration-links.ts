@@ -5,18 +5,22 @@ import type { Database, IntegrationRow, ProviderKey } from '../db/database.js'
 import type { CredentialsCipher } from '../lib/credentials-cipher.js'
 import type { IntegrationLink, PatchIntegrationLinkBody } from '../schemas/integration-link.js'
 import type { Role } from '../schemas/common.js'
-import { PROVIDER_KEYS } from '../domain/providers.js'
+import type { StoredCredentials } from '../provider-kit/credentials.js'
 
-/** What is sealed in credentials_encrypted. Never leaves the process except towards the provider. */
-export interface StoredCredentials {
-  token: string
-  databaseUrl?: string
+export type { StoredCredentials }
+
+/** What the repository needs to know of the registered providers (set by the aggregator). */
+export interface LinkProviders {
+  /** The provider keys in listing order. */
+  keys (): readonly string[]
+  /** Config fields of this provider that are secrets: sealed with the credentials, shown masked. */
+  secretConfig (key: string): readonly string[]
 }
 
 const aad = (projectId: string, provider: ProviderKey) => `${projectId}/${provider}`
 
-/** Replaces the password of a connection URL so the link can be shown without its secret. */
-export function maskDatabaseUrl (value: string) {
+/** Replaces the password of a URL so the link can be shown without its secret; anything else is masked whole. */
+export function maskSecret (value: string) {
   try {
     const url = new URL(value)
     if (url.password) url.password = '***'
@@ -41,16 +45,21 @@ function toLink (row: IntegrationRow): IntegrationLink {
   }
 }
 
-const byProviderOrder = (a: IntegrationLink, b: IntegrationLink) => PROVIDER_KEYS.indexOf(a.key) - PROVIDER_KEYS.indexOf(b.key)
-
 /** Pub/sub channel on which every instance hears of link changes (payload: the project id). */
 export const LINKS_CHANGED_CHANNEL = 'links-changed'
 
 export function createIntegrationLinks (db: Kysely<Database>, cipher: CredentialsCipher) {
   const listeners: Array<(projectId: string) => void> = []
+  let providers: LinkProviders = { keys: () => [], secretConfig: () => [] }
+  const byProviderOrder = (a: IntegrationLink, b: IntegrationLink) => providers.keys().indexOf(a.key) - providers.keys().indexOf(b.key)
   const changed = (projectId: string) => { for (const listener of listeners) listener(projectId) }
 
   return {
+    /** Tells the repository the registered providers (the aggregator does, as providers register). */
+    useProviders (source: LinkProviders) {
+      providers = source
+    },
+
     /** Called synchronously after every change made through this instance. */
     onChange (listener: (projectId: string) => void) {
       listeners.push(listener)
@@ -65,9 +74,11 @@ export function createIntegrationLinks (db: Kysely<Database>, cipher: Credential
     async put (projectId: string, provider: ProviderKey, config: Record<string, unknown>, token: string) {
       const secrets: StoredCredentials = { token }
       const shownConfig = { ...config }
-      if (typeof config.databaseUrl === 'string') {
-        secrets.databaseUrl = config.databaseUrl
-        shownConfig.databaseUrl = maskDatabaseUrl(config.databaseUrl)
+      for (const field of providers.secretConfig(provider)) {
+        const value = config[field]
+        if (typeof value !== 'string') continue
+        secrets[field] = value
+        shownConfig[field] = maskSecret(value)
       }
       const values = {
         config: JSON.stringify(shownConfig),

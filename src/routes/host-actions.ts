@@ -12,7 +12,7 @@ const HOST_SECURITY = [{ hostWorker: [] }]
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
 /**
- * The outbound queue for actions whose work belongs to the host workspace (GitHub push and pull
+ * The outbound queue for actions whose work belongs to the host workspace (a git provider's push and pull
  * of workspace content). The host's worker claims them, reports progress, and finishes them;
  * a claim it does not report on within five minutes returns to the queue (three tries), and an
  * action nobody claims in fifteen minutes fails. Authenticated by HOST_WORKER_TOKEN.

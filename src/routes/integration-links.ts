@@ -4,12 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
 import {
-  IntegrationLink, IntegrationLinkList, LINK_CONFIG_SCHEMAS, PatchIntegrationLinkBody, ProviderKeySchema, PutIntegrationLinkBody
+  IntegrationLinkList, IntegrationLinkRef, PatchIntegrationLinkBody, ProviderKeyRef, PutIntegrationLinkBodyRef
 } from '../schemas/integration-link.js'
-import { isProviderKey } from '../domain/providers.js'
 
 const ProjectParams = Type.Object({ projectId: ProjectId })
-const LinkParams = Type.Object({ projectId: ProjectId, key: ref(ProviderKeySchema) })
+const LinkParams = Type.Object({ projectId: ProjectId, key: ProviderKeyRef })
 // Linking decides where credentials go: only the project's owners and admins may touch it.
 const manage = { auth: { roles: ['owner', 'admin'] as const } }
 
@@ -32,18 +31,18 @@ const integrationLinksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['integrations'],
       summary: 'Link a provider to the project, or replace its link',
-      description: 'The config must match the key (GithubLinkConfig for github, …). Credentials are stored encrypted and never returned.',
+      description: 'The config must match the key (each provider\'s link config, see GET /api/providers). Credentials are stored encrypted and never returned.',
       security: BEARER_OR_COOKIE,
       params: LinkParams,
-      body: ref(PutIntegrationLinkBody),
-      response: { 200: ref(IntegrationLink), 201: ref(IntegrationLink), ...errorResponses(400, 401, 403, 413, 415) }
+      body: PutIntegrationLinkBodyRef,
+      response: { 200: IntegrationLinkRef, 201: IntegrationLinkRef, ...errorResponses(400, 401, 403, 413, 415) }
     },
     // Before the generic check: the key tells which config applies, so errors name the real field.
     preValidation: async (request) => {
       const { key } = request.params as { key: string }
       const config = (request.body as { config?: unknown } | null)?.config
-      if (!isProviderKey(key) || typeof config !== 'object' || config === null) return
-      const schema = LINK_CONFIG_SCHEMAS[key]
+      const schema = fastify.aggregator.provider(key)?.manifest.config
+      if (!schema || typeof config !== 'object' || config === null) return
       const details = [...Value.Errors(schema, config)].slice(0, 10).map((e) => ({ path: `/config${e.path}`, in: 'body' as const, message: e.message }))
       if (details.length > 0) throw new AppError('VALIDATION_FAILED', `config is not a valid ${schema.$id}: ${details[0]!.path} ${details[0]!.message}`, { details })
     }
@@ -62,7 +61,7 @@ const integrationLinksRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: BEARER_OR_COOKIE,
       params: LinkParams,
       body: ref(PatchIntegrationLinkBody),
-      response: { 200: ref(IntegrationLink), ...errorResponses(400, 401, 403, 404, 413, 415) }
+      response: { 200: IntegrationLinkRef, ...errorResponses(400, 401, 403, 404, 413, 415) }
     }
   }, async (request) => {
     const link = await links.patch(request.params.projectId, request.params.key, request.body)

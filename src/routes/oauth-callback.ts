@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, errorResponses } from '../schemas/common.js'
-import { GITHUB_REQUIRED_SCOPES, OAUTH_PROVIDERS, isOAuthProvider } from '../oauth/providers.js'
 
 const EXCHANGE_TIMEOUT_MS = 10_000
 
@@ -15,15 +14,18 @@ const EXCHANGE_TIMEOUT_MS = 10_000
  */
 const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const http = fastify.providerHttp
+  // The providers whose manifests have OAuth steps, as registered.
+  const oauthProviders = fastify.aggregator.providers().filter(({ adapter }) => adapter.oauth !== undefined)
+  if (oauthProviders.length === 0) return
 
   fastify.get('/api/integrations/oauth/:provider/callback', {
     config: { auth: {} },
     schema: {
       tags: ['actions'],
-      summary: 'OAuth redirect target for connect/reconnect (GitHub, Vercel, Supabase)',
+      summary: `OAuth redirect target for connect/reconnect (${oauthProviders.map(({ manifest }) => manifest.label).join(', ')})`,
       description: 'Needs the session (cookie or bearer) of the user who started connect/reconnect.',
       security: BEARER_OR_COOKIE,
-      params: Type.Object({ provider: Type.Union(OAUTH_PROVIDERS.map((p) => Type.Literal(p))) }),
+      params: Type.Object({ provider: Type.Union(oauthProviders.map(({ manifest }) => Type.Literal(manifest.key))) }),
       querystring: Type.Object({
         state: Type.String({ minLength: 1, maxLength: 512 }),
         code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
@@ -42,7 +44,7 @@ const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { provider } = request.params
-    if (!isOAuthProvider(provider)) throw new AppError('BAD_REQUEST')
+    if (!fastify.oauth.providers.offers(provider)) throw new AppError('BAD_REQUEST')
     const { state, code, error } = request.query
     // Consumed first, whatever happens next: a state is good for one try.
     const pending = await fastify.oauth.states.consume(state, provider, request.user!.sub)
@@ -57,10 +59,11 @@ const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       throw new AppError('OAUTH_VERIFICATION_FAILED', undefined, { cause })
     }
     const granted = verified.scopes ?? scopes
-    const missingScopes = provider === 'github' ? GITHUB_REQUIRED_SCOPES.filter((s) => !(granted ?? []).includes(s)) : []
-    // A reconnect keeps Supabase's databaseUrl, which lives with the old credentials.
+    const missingScopes = fastify.oauth.providers.requiredScopes(provider).filter((s) => !(granted ?? []).includes(s))
+    // A reconnect keeps secret config fields (a database URL), which live with the old credentials.
     const previous = await fastify.integrationLinks.credentials(pending.projectId, provider).catch(() => null)
-    const config = previous?.databaseUrl ? { ...pending.config, databaseUrl: previous.databaseUrl } : pending.config
+    const kept = (fastify.aggregator.provider(provider)?.manifest.secretConfig ?? []).filter((field) => typeof previous?.[field] === 'string')
+    const config = { ...pending.config, ...Object.fromEntries(kept.map((field) => [field, previous![field]])) }
     await fastify.integrationLinks.put(pending.projectId, provider, config, token)
     request.log.info({ projectId: pending.projectId, provider, userId: pending.userId, missingScopes }, 'integration connected through OAuth')
     await fastify.aggregator.refreshProject(pending.projectId, { provider, userId: pending.userId })

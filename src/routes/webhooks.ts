@@ -1,55 +1,22 @@
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
+import type { WebhookDelivery } from '../provider-kit/manifest.js'
+import { asObject } from '../provider-kit/signatures.js'
 import { AppError } from '../errors.js'
 import { errorResponses } from '../schemas/common.js'
 import { storable } from '../lib/storable.js'
-import { verifyGithub, verifySanity, verifyVercel } from '../webhooks/signatures.js'
 import { createWebhookDeliveries } from '../webhooks/deliveries.js'
 import { faultPoint } from '../lib/fault-points.js'
 
-type WebhookProvider = 'github' | 'vercel' | 'sanity'
-
-interface Delivery {
-  /** The provider's id for this delivery: a second delivery with it is ignored. */
-  id: string | undefined
-  /** Links whose config matches: column → value, compared case-insensitively. */
-  match: Record<string, string> | undefined
-  event: string
-}
-
-const header = (request: FastifyRequest, name: string) => {
-  const value = request.headers[name]
-  return typeof value === 'string' ? value : undefined
-}
-
-const asObject = (value: unknown): Record<string, unknown> =>
-  (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {})
-
-/** What each provider's delivery says, per the facts file: its id, its event, which links it concerns. */
-const READERS: Record<WebhookProvider, (request: FastifyRequest, body: Record<string, unknown>) => Delivery> = {
-  github (request, body) {
-    const fullName = asObject(body.repository).full_name
-    const [owner, repo] = typeof fullName === 'string' ? fullName.split('/') : []
-    return { id: header(request, 'x-github-delivery'), match: owner && repo ? { owner, repo } : undefined, event: header(request, 'x-github-event') ?? 'unknown' }
-  },
-  vercel (_request, body) {
-    const projectId = asObject(asObject(body.payload).project).id
-    return { id: typeof body.id === 'string' ? body.id : undefined, match: typeof projectId === 'string' ? { projectId } : undefined, event: String(body.type ?? 'unknown') }
-  },
-  sanity (request) {
-    const projectId = header(request, 'sanity-project-id')
-    return { id: header(request, 'idempotency-key') ?? header(request, 'sanity-transaction-id'), match: projectId ? { projectId } : undefined, event: header(request, 'sanity-operation') ?? 'unknown' }
-  }
-}
+type Delivery = WebhookDelivery
 
 /**
  * PostgreSQL text cannot hold U+0000, yet an authentic delivery may carry one in a field we keep
  * (the delivery id) or look links up by (a repository or project id). Such a delivery is still
  * accepted, not refused: the signature proves the provider sent it, a 400 would only show up as
- * a failed delivery there (and Sanity retries a 5xx for half an hour), and what we use it for
+ * a failed delivery there (and some providers retry a 5xx for half an hour), and what we use it for
  * still works with the NUL replaced by U+FFFD (as the database driver already does with a lone
  * surrogate). The replacement is deterministic, so a redelivery is still recognised; and no
  * link's config can hold U+0000 (validation refuses it), so such a value matches no link.
@@ -62,19 +29,11 @@ function storableDelivery ({ id, match, event }: Delivery): Delivery {
   }
 }
 
-const VERIFY: Record<WebhookProvider, (secret: string, body: Buffer, request: FastifyRequest) => boolean> = {
-  github: (secret, body, request) => verifyGithub(secret, body, header(request, 'x-hub-signature-256')),
-  vercel: (secret, body, request) => verifyVercel(secret, body, header(request, 'x-vercel-signature')),
-  sanity: (secret, body, request) => verifySanity(secret, body, header(request, 'sanity-webhook-signature'))
-}
-
 /**
- * Provider webhooks: GitHub (X-Hub-Signature-256), Vercel (x-vercel-signature), Sanity
- * (sanity-webhook-signature), each verified over the raw body in constant time. A valid, new
- * delivery re-checks the matching links now (past the cache) and announces their status; a
- * delivery seen before is acknowledged and ignored; a bad or missing signature is 401 and
- * changes nothing. Webhooks and the durable event stream they feed are issue #5: this is its
- * webhook half only.
+ * Provider webhooks: one route per registered provider whose manifest has a webhook, its
+ * signature verified by the manifest over the raw body. A valid, new delivery re-checks the
+ * matching links now (past the cache) and announces their status; a delivery seen before is
+ * acknowledged and ignored; a bad or missing signature is 401 and changes nothing.
  */
 const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // The signature covers the bytes as sent: keep them, and parse JSON only after verifying.
@@ -84,11 +43,14 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // retry, under PROVIDER_TIMEOUT_MS) plus waiting as long again for another instance's check.
   const deliveries = createWebhookDeliveries(fastify.db, 2 * fastify.config.status.providerTimeoutMs + 2_000)
 
-  for (const provider of ['github', 'vercel', 'sanity'] as const) {
-    fastify.post(`/api/webhooks/${provider}`, {
+  for (const { manifest, adapter } of fastify.aggregator.providers()) {
+    const webhook = adapter.webhook
+    if (!webhook) continue
+    const provider = manifest.key
+    fastify.post(`/api/webhooks/${webhook.path ?? provider}`, {
       schema: {
         tags: ['webhooks'],
-        summary: `${provider[0]!.toUpperCase()}${provider.slice(1)} webhook deliveries`,
+        summary: `${manifest.label} webhook deliveries`,
         description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).',
         response: {
           202: Type.Object({
@@ -100,16 +62,16 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         }
       }
     }, async (request, reply) => {
-      const secret = fastify.config.webhookSecrets[provider]
+      const secret = webhook.secret
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-      if (!secret || !VERIFY[provider](secret, raw, request)) throw new AppError('WEBHOOK_SIGNATURE_INVALID')
+      if (!secret || !webhook.verify(secret, raw, request.headers)) throw new AppError('WEBHOOK_SIGNATURE_INVALID')
       let body: Record<string, unknown>
       try {
         body = raw.length === 0 ? {} : asObject(JSON.parse(raw.toString('utf8')))
       } catch {
         throw new AppError('INVALID_JSON')
       }
-      const delivery = storableDelivery(READERS[provider](request, body))
+      const delivery = storableDelivery(webhook.read(body, request.headers))
       const claim = delivery.id === undefined ? undefined : await deliveries.claim(provider, delivery.id)
       if (claim && 'handled' in claim) {
         if (claim.handled) return reply.code(202).send({ received: true as const, duplicate: true, refreshed: 0 })
@@ -132,6 +94,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
   }
 
+  // Delivery ids are kept a week: providers redeliver for hours (some for ~30 min), never days.
   const prune = setInterval(() => {
     deliveries.prune().catch((error: unknown) => fastify.log.warn({ err: error }, 'could not prune webhook deliveries'))
   }, 60 * 60_000).unref()

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ProjectId, Timestamp, ref } from './common.js'
-import { ProviderKeySchema } from './integration-link.js'
+import { ProviderKeyRef } from './integration-link.js'
 
 export const ActionStatus = Type.Union(
   [Type.Literal('pending'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')],
@@ -12,7 +12,7 @@ const JsonObject = Type.Record(Type.String(), Type.Unknown())
 export const Action = Type.Object({
   id: Type.String({ format: 'uuid' }),
   projectId: ProjectId,
-  provider: ref(ProviderKeySchema),
+  provider: ProviderKeyRef,
   action: Type.String({ description: 'An id from the integration\'s actions[] in the status' }),
   params: JsonObject,
   status: ref(ActionStatus),
@@ -30,7 +30,7 @@ export const Action = Type.Object({
 
 export const PostActionBody = Type.Object({
   projectId: ProjectId,
-  provider: ref(ProviderKeySchema),
+  provider: ProviderKeyRef,
   action: Type.String({ minLength: 1, maxLength: 64 }),
   params: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 20 }))
 }, { $id: 'PostActionBody', additionalProperties: false })

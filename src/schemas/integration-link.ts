@@ -1,65 +1,27 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { ProjectId, Role, Timestamp, ref } from './common.js'
-import type { ProviderKey } from '../domain/providers.js'
+import type { ProviderKey } from '../db/database.js'
 
-export const ProviderKeySchema = Type.Union(
-  [Type.Literal('github'), Type.Literal('vercel'), Type.Literal('sanity'), Type.Literal('supabase')],
-  { $id: 'ProviderKey', description: 'Integration key' }
-)
+/**
+ * The schemas that depend on the provider set are built from the registered manifests
+ * (`providerSchemas`, registered by plugins/provider-schemas.ts before any route); everything
+ * else refers to them by $id, typed by the refs below.
+ */
+export const ProviderKeyRef = Type.Unsafe<ProviderKey>(Type.Ref('ProviderKey'))
+/** A link's config: the provider's own config schema; the key tells which. */
+const LinkConfigOf = (schema: TSchema) => Type.Unsafe<Record<string, unknown>>(schema)
 
-export const GithubLinkConfig = Type.Object({
-  owner: Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', description: 'User or organisation' }),
-  repo: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }),
-  branch: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s~^:?*\\[\\\\]+$', description: 'The tracked branch' })
-}, { $id: 'GithubLinkConfig', additionalProperties: false })
-
-export const VercelLinkConfig = Type.Object({
-  projectId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'Vercel project id (prj_…) or name' }),
-  teamId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'team_… for team-owned projects' }))
-}, { $id: 'VercelLinkConfig', additionalProperties: false })
-
-export const SanityLinkConfig = Type.Object({
-  projectId: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
-  dataset: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' })
-}, { $id: 'SanityLinkConfig', additionalProperties: false })
-
-export const SupabaseLinkConfig = Type.Object({
-  projectRef: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
-  databaseUrl: Type.Optional(Type.String({
-    pattern: '^postgres(ql)?://[^\\s]+$',
-    maxLength: 2048,
-    description: 'For the latency check. Written here, stored encrypted with the credentials; responses mask its password'
-  }))
-}, { $id: 'SupabaseLinkConfig', additionalProperties: false })
-
-/** The config each provider's link takes; checked against the key before the generic validation. */
-export const LINK_CONFIG_SCHEMAS: Record<ProviderKey, TSchema> = {
-  github: GithubLinkConfig,
-  vercel: VercelLinkConfig,
-  sanity: SanityLinkConfig,
-  supabase: SupabaseLinkConfig
-}
-
-const LinkConfig = Type.Union([ref(GithubLinkConfig), ref(VercelLinkConfig), ref(SanityLinkConfig), ref(SupabaseLinkConfig)], {
-  description: 'GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase'
-})
-
-export const PutIntegrationLinkBody = Type.Object({
-  config: LinkConfig,
+const putIntegrationLinkBody = (config: TSchema) => Type.Object({
+  config: LinkConfigOf(config),
   credentials: Type.Object({
     token: Type.String({ minLength: 1, maxLength: 4096, description: 'Provider access token; stored encrypted, never returned' })
   }, { additionalProperties: false })
 }, { $id: 'PutIntegrationLinkBody', additionalProperties: false })
 
-export const PatchIntegrationLinkBody = Type.Object({
-  enabled: Type.Optional(Type.Boolean()),
-  hiddenFromRoles: Type.Optional(Type.Array(ref(Role), { uniqueItems: true, maxItems: 4 }))
-}, { $id: 'PatchIntegrationLinkBody', additionalProperties: false, minProperties: 1 })
-
-export const IntegrationLink = Type.Object({
+const integrationLink = (config: TSchema) => Type.Object({
   projectId: ProjectId,
-  key: ref(ProviderKeySchema),
-  config: LinkConfig,
+  key: ProviderKeyRef,
+  config: LinkConfigOf(config),
   enabled: Type.Boolean(),
   hiddenFromRoles: Type.Array(ref(Role), { description: 'Roles that see this integration only as hidden_by_policy' }),
   credentials: Type.Object({
@@ -70,11 +32,31 @@ export const IntegrationLink = Type.Object({
   updatedAt: Timestamp
 }, { $id: 'IntegrationLink' })
 
+/** What a provider contributes to the contract. */
+export interface ProviderSchemaSource { key: string, config: TSchema }
+
+/** ProviderKey, each provider's link config, and the link schemas whose config is one of them. */
+export function providerSchemas (providers: readonly ProviderSchemaSource[]) {
+  const ProviderKey = Type.Union(providers.map((p) => Type.Literal(p.key)), { $id: 'ProviderKey', description: 'Integration key' })
+  const LinkConfig = Type.Union(providers.map((p) => ref(p.config)), {
+    description: providers.map((p) => `${p.config.$id} for ${p.key}`).join(', ')
+  })
+  return [ProviderKey, ...providers.map((p) => p.config), putIntegrationLinkBody(LinkConfig), integrationLink(LinkConfig)]
+}
+
+export const PutIntegrationLinkBodyRef = Type.Unsafe<PutIntegrationLinkBody>(Type.Ref('PutIntegrationLinkBody'))
+export const IntegrationLinkRef = Type.Unsafe<IntegrationLink>(Type.Ref('IntegrationLink'))
+
+export const PatchIntegrationLinkBody = Type.Object({
+  enabled: Type.Optional(Type.Boolean()),
+  hiddenFromRoles: Type.Optional(Type.Array(ref(Role), { uniqueItems: true, maxItems: 4 }))
+}, { $id: 'PatchIntegrationLinkBody', additionalProperties: false, minProperties: 1 })
+
 export const IntegrationLinkList = Type.Object({
   projectId: ProjectId,
-  items: Type.Array(ref(IntegrationLink))
+  items: Type.Array(IntegrationLinkRef)
 }, { $id: 'IntegrationLinkList' })
 
-export type IntegrationLink = Static<typeof IntegrationLink>
-export type PutIntegrationLinkBody = Static<typeof PutIntegrationLinkBody>
+export type IntegrationLink = Static<ReturnType<typeof integrationLink>>
+export type PutIntegrationLinkBody = Static<ReturnType<typeof putIntegrationLinkBody>>
 export type PatchIntegrationLinkBody = Static<typeof PatchIntegrationLinkBody>

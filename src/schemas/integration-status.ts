@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ProjectId, Timestamp, ref } from './common.js'
-import { ProviderKeySchema } from './integration-link.js'
+import { ProviderKeyRef } from './integration-link.js'
+import { PROBLEM_CODES } from '../provider-kit/failure.js'
 
 // The plan's API contract, field for field. Route code builds these; the status issue fills them.
 
@@ -13,10 +14,6 @@ export const StatusValue = Type.Union(
  * Stable machine codes of what is wrong with an integration (docs/ui.md lists them with their
  * titles). `unknown` is an error answer or an unusable body from the provider.
  */
-export const PROBLEM_CODES = [
-  'oauth_revoked', 'missing_scopes', 'missing_permissions', 'not_found', 'webhook_disabled', 'webhook_missing',
-  'project_paused', 'project_failed', 'database_error', 'rate_limited', 'timeout', 'unknown'
-] as const
 
 export const ProblemCodeSchema = Type.Union(PROBLEM_CODES.map((code) => Type.Literal(code)), { $id: 'ProblemCode', description: 'Stable; new codes may be added' })
 
@@ -43,8 +40,8 @@ export const IntegrationEnvironment = Type.Object({
 }, { $id: 'IntegrationEnvironment' })
 
 export const IntegrationStatus = Type.Object({
-  key: ref(ProviderKeySchema),
-  label: Type.String({ description: 'The provider\'s display name, e.g. "GitHub"' }),
+  key: ProviderKeyRef,
+  label: Type.String({ description: 'The provider\'s display name, from its manifest' }),
   configured: Type.Boolean(),
   configuredReason: Type.Optional(Type.Union([
     Type.Literal('not_linked'), Type.Literal('revoked'), Type.Literal('disabled'), Type.Literal('hidden_by_policy')
@@ -61,7 +58,7 @@ export const IntegrationStatus = Type.Object({
 
 export const StatusEnvelope = Type.Object({
   projectId: ProjectId,
-  items: Type.Array(ref(IntegrationStatus), { description: 'Always all four keys, in a stable order' }),
+  items: Type.Array(ref(IntegrationStatus), { description: 'Always every provider the service knows, in the order GET /api/providers lists them' }),
   hash: Type.String({ description: 'Stable over sorted items with transient fields stripped' }),
   renderHash: Type.String({ description: 'Also covers updatedAt, for UI invalidation' }),
   overall: ref(StatusValue)

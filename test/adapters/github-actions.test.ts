@@ -1,7 +1,7 @@
 import t from 'tap'
 import { actionHarness, executor } from './actions-harness.js'
-import { createGithubExecutors, GITHUB_DISCONNECT_NOTE } from '../../adapters/github-actions.js'
-import { createGithubAdapter } from '../../adapters/github.js'
+import { createGithubExecutors, GITHUB_DISCONNECT_NOTE } from '../../adapters/github/actions.js'
+import { createGithubAdapter } from '../../adapters/github/status.js'
 
 const LINK = { config: { owner: 'acme-corp', repo: 'secret-app', branch: 'main' }, credentials: { token: 'gho_linked' } }
 const executors = createGithubExecutors()

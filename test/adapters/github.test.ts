@@ -1,8 +1,9 @@
 import t from 'tap'
 import { adapterHarness, FIXED_NOW, expectFailure } from './harness.js'
-import { createGithubAdapter, GITHUB_ACCEPT, GITHUB_API_VERSION, type GithubConfig } from '../../adapters/github.js'
-import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
+import { createGithubAdapter, GITHUB_ACCEPT, GITHUB_API_VERSION, type GithubConfig } from '../../adapters/github/status.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckResult } from '../../src/provider-kit/manifest.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
 import { fingerprint, type ScenarioName, type ScenarioOptions } from '../simulator/simulator.js'
 
 const HOUR = 3_600_000

@@ -1,8 +1,8 @@
 import type { Test } from 'tap'
 import { startSimulator, type Simulator } from '../simulator/simulator.js'
-import { createProviderHttp } from '../../src/aggregator/provider-http.js'
-import type { AdapterDefinition, CheckResult } from '../../src/aggregator/adapter.js'
-import { ProviderFailure } from '../../src/aggregator/adapter.js'
+import { createProviderHttp } from '../../src/provider-kit/http.js'
+import type { AdapterDefinition, CheckResult } from '../../src/provider-kit/manifest.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
 import type { StoredCredentials } from '../../src/repositories/integration-links.js'
 
 /**

@@ -1,8 +1,8 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { actionHarness, executor } from './actions-harness.js'
-import { createSanityExecutors, SANITY_DISCONNECT_NOTE, SANITY_PROJECTS_API_VERSION } from '../../adapters/sanity-actions.js'
-import { createSanityAdapter } from '../../adapters/sanity.js'
+import { createSanityExecutors, SANITY_DISCONNECT_NOTE, SANITY_PROJECTS_API_VERSION } from '../../adapters/sanity/actions.js'
+import { createSanityAdapter } from '../../adapters/sanity/status.js'
 import { fingerprint, type ScenarioName, type ScenarioOptions } from '../simulator/simulator.js'
 
 const TOKEN = 'sk_robot_1'

@@ -4,9 +4,10 @@ import { fingerprint } from '../simulator/simulator.js'
 import type { ScenarioName, ScenarioOptions } from '../simulator/simulator.js'
 import {
   createSanityAdapter, SANITY_COUNT_QUERY, SANITY_DATA_API_VERSION, SANITY_HOOKS_API_VERSION, type SanityLinkConfig
-} from '../../adapters/sanity.js'
-import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
+} from '../../adapters/sanity/status.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckResult } from '../../src/provider-kit/manifest.js'
+import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/provider-kit/http.js'
 
 // Distinctive values, so a leak into a summary or hint cannot hide behind a common word.
 const CONFIG: SanityLinkConfig = { projectId: 'zq7proj1', dataset: 'blogdata' }

@@ -7,10 +7,11 @@ import { fingerprint } from '../simulator/simulator.js'
 import type { ScenarioName, ScenarioOptions } from '../simulator/simulator.js'
 import {
   createSupabaseAdapter, SUPABASE_HEALTH_SERVICES, SUPABASE_HEALTH_TIMEOUT_MS, type SupabaseLinkConfig
-} from '../../adapters/supabase.js'
-import { createDatabaseProbe } from '../../adapters/supabase-database.js'
-import { ProviderFailure, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/aggregator/provider-http.js'
+} from '../../adapters/supabase/status.js'
+import { createDatabaseProbe } from '../../adapters/supabase/database.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckResult } from '../../src/provider-kit/manifest.js'
+import type { ReadOnlyProviderHttp as ProviderHttp, ProviderResponse } from '../../src/provider-kit/http.js'
 import { TEST_DATABASE_URL, realDatabaseProblem, realOnly } from '../support/cleanup.js'
 
 const REF = 'qzrefabc'

@@ -3,10 +3,10 @@ import type { Test } from 'tap'
 import { actionHarness, executor } from './actions-harness.js'
 import {
   createVercelExecutors, PREVIEW_SCAN_LIMIT, VERCEL_CREATE_PATH, VERCEL_DISCONNECT_NOTE, VERCEL_LIST_PATH
-} from '../../adapters/vercel-actions.js'
-import { createVercelAdapter, VERCEL_DEPLOYMENTS_PATH } from '../../adapters/vercel.js'
-import { ProviderFailure } from '../../src/aggregator/adapter.js'
-import type { ProviderHttp } from '../../src/aggregator/provider-http.js'
+} from '../../adapters/vercel/actions.js'
+import { createVercelAdapter, VERCEL_DEPLOYMENTS_PATH } from '../../adapters/vercel/status.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ProviderHttp } from '../../src/provider-kit/http.js'
 import { fingerprint, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
 import { hex } from '../simulator/shared.js'
 

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { adapterHarness, FIXED_NOW, expectFailure } from './harness.js'
-import { createVercelAdapter, VERCEL_DEPLOYMENTS_PATH, type VercelConfig } from '../../adapters/vercel.js'
-import { ProviderFailure, type CheckEnvironment, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
+import { createVercelAdapter, VERCEL_DEPLOYMENTS_PATH, type VercelConfig } from '../../adapters/vercel/status.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckEnvironment, CheckResult } from '../../src/provider-kit/manifest.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
 import { fingerprint, type ScenarioName, type ScenarioOptions } from '../simulator/simulator.js'
 
 const MINUTE = 60_000

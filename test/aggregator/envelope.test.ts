@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildEnvelope, buildItem, overallOf, RATE_LIMIT_GRACE_MS } from '../../src/aggregator/envelope.js'
 import type { IntegrationStatus, StatusValue } from '../../src/schemas/integration-status.js'
 import type { StatusEntry } from '../../src/aggregator/status-store.js'
-import { PROVIDER_KEYS } from '../../src/domain/providers.js'
+import { PROVIDER_KEYS } from '../../adapters/index.js'
 
 const NOW = Date.parse('2026-11-25T14:30:00.000Z')
 const adapter = { key: 'github' as const, label: 'GitHub', actions: [{ id: 'push', label: 'Push', capability: 'push' as const }] }

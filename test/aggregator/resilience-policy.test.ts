@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createResilience, type BreakerTransition } from '../../src/aggregator/resilience.js'
-import { ProviderFailure } from '../../src/aggregator/adapter.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
 
 function policies (failures = 2) {
   const transitions: BreakerTransition[] = []

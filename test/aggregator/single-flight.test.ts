@@ -2,7 +2,10 @@ import t from 'tap'
 import { eachBackend, REAL_BACKENDS_PROBLEM, realOnly } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
 import { startSimulator } from '../simulator/simulator.js'
-import { PROVIDER_KEYS } from '../../src/domain/providers.js'
+import { PROVIDER_KEYS as KEYS } from '../../adapters/index.js'
+import type { Provider } from '../simulator/simulator.js'
+
+const PROVIDER_KEYS = KEYS as Provider[]
 import type { StatusEnvelope } from '../../src/schemas/integration-status.js'
 
 // The slow provider keeps the first check running while the other 49 requests arrive.

@@ -36,7 +36,7 @@ eachBackend(t, 'migrations apply once and are idempotent', async (t, backend) =>
   const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by 1`.execute(db)
   t.same(tables.rows.map((r) => r.table_name), [
     'action_idempotency_keys', 'integration_action_transitions', 'integration_actions', 'integration_events',
-    'oauth_states', 'project_integrations', 'projects', 'rollout_overrides', 'schema_migrations', 'webhook_deliveries'
+    'oauth_states', 'project_integrations', 'projects', 'providers', 'rollout_overrides', 'schema_migrations', 'webhook_deliveries'
   ])
 })
 
@@ -74,4 +74,18 @@ t.test('two migrators started together on real PostgreSQL both succeed, each mig
   t.same([...left.applied, ...right.applied].sort(), all, 'each applied by exactly one of them')
   const rows = await sql<{ name: string }>`select name from ${sql.id(schema, 'schema_migrations')} order by name`.execute(a)
   t.same(rows.rows.map((r) => r.name), all, 'each recorded once')
+})
+
+eachBackend(t, 'a link can only name a provider in the providers table', async (t, backend) => {
+  const schema = schemaName()
+  const db = await open(t, backend, schema)
+  await migrate(db, { schema })
+  const keys = await sql<{ key: string }>`select key from ${sql.id(schema, 'providers')} order by key`.execute(db)
+  t.same(keys.rows.map((r) => r.key), ['github', 'sanity', 'supabase', 'vercel'], 'one row per provider (sql/007)')
+  await sql`insert into ${sql.id(schema, 'projects')} (id) values ('p1')`.execute(db)
+  await t.rejects(sql`insert into ${sql.id(schema, 'project_integrations')} (project_id, provider) values ('p1', 'gitlab')`.execute(db),
+    /foreign key/, 'an unknown provider is refused by the database')
+  await sql`insert into ${sql.id(schema, 'providers')} (key) values ('gitlab')`.execute(db)
+  await sql`insert into ${sql.id(schema, 'project_integrations')} (project_id, provider) values ('p1', 'gitlab')`.execute(db)
+  t.pass('one providers row is all a new provider needs in the database')
 })

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig, ConfigError } from '../../plugins/config.js'
+import { resolveProviderEnv } from '../../src/aggregator/providers.js'
+import { PROVIDER_PLUGINS } from '../../adapters/index.js'
 
 const base = { DATA_DIR: 'memory://' }
 const bad = (env: Record<string, string>, pattern: RegExp, label: string) =>
@@ -16,8 +18,10 @@ t.test('defaults boot an embedded, single-instance service', async (t) => {
   t.equal(config.host, '127.0.0.1')
   t.equal(config.databaseUrl, undefined, 'no DATABASE_URL: embedded PGlite')
   t.equal(config.redisUrl, undefined, 'no REDIS_URL: memory backends')
-  t.equal(config.providers.githubApiUrl, 'https://api.github.com')
-  t.equal(config.providers.sanityApiUrl, 'https://{projectId}.api.sanity.io')
+  const env = (key: string) => resolveProviderEnv(PROVIDER_PLUGINS.find((p) => p.manifest.key === key)!.manifest, config.environment)
+  t.equal(env('github').GITHUB_API_URL, 'https://api.github.com', 'provider variables default through their manifest\'s env schema')
+  t.equal(env('sanity').SANITY_API_URL, 'https://{projectId}.api.sanity.io')
+  t.equal(resolveProviderEnv(PROVIDER_PLUGINS[0]!.manifest, { GITHUB_API_URL: 'http://127.0.0.1:9/gh///' }).GITHUB_API_URL, 'http://127.0.0.1:9/gh', 'trailing slashes trimmed')
   t.equal(config.credentialsKey.length, 32)
   t.match(config.warnings[0], /development secrets/)
 })
@@ -30,9 +34,18 @@ t.test('a bad value stops boot with a message naming the variable', async () => 
   bad({ REDIS_URL: 'http://localhost' }, /^REDIS_URL: /, 'not a redis URL')
   bad({ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /, 'unknown log level')
   bad({ ALLOWED_ORIGINS: 'https://ok.example, not a url' }, /^ALLOWED_ORIGINS: /, 'bad origin')
-  bad({ SANITY_API_URL: 'https://api.sanity.io' }, /^SANITY_API_URL: /, 'template without {projectId}')
   bad({ CREDENTIALS_KEY: 'c2hvcnQ=', AUTH_JWT_SECRET: 'x'.repeat(32) }, /^CREDENTIALS_KEY: must be 32 bytes/, 'short key')
   bad({ AUTH_JWT_SECRET: 'short' }, /^AUTH_JWT_SECRET: /, 'short JWT secret')
+})
+
+t.test('a bad provider variable stops boot with a message naming it', async (t) => {
+  const manifest = (key: string) => PROVIDER_PLUGINS.find((p) => p.manifest.key === key)!.manifest
+  const badProvider = (key: string, env: Record<string, string>, pattern: RegExp, label: string) =>
+    t.throws(() => resolveProviderEnv(manifest(key), env), { name: 'ConfigError', message: pattern }, label)
+  badProvider('sanity', { SANITY_API_URL: 'https://api.sanity.io' }, /^SANITY_API_URL: /, 'template without {projectId}')
+  badProvider('github', { GITHUB_API_URL: 'ftp://x' }, /^GITHUB_API_URL: /, 'not http(s)')
+  badProvider('github', { GITHUB_WEBHOOK_SECRET: 'short' }, /^GITHUB_WEBHOOK_SECRET: /, 'short webhook secret')
+  t.equal(resolveProviderEnv(manifest('github'), { GITHUB_API_URL: '' }).GITHUB_API_URL, 'https://api.github.com', 'empty counts as unset')
 })
 
 t.test('production refuses to boot without its secrets', async () => {
@@ -54,17 +67,28 @@ t.test('development secrets are generated once and kept under DATA_DIR', async (
   t.ok(JSON.parse(await readFile(file, 'utf8')).jwtSecret)
 })
 
-t.test('the server process exits with a clear message on bad configuration', async (t) => {
+async function startServer (env: Record<string, string>) {
   const server = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', server], {
-    env: { ...process.env, PORT: 'not-a-port', DATA_DIR: 'memory://' },
+    env: { ...process.env, DATA_DIR: 'memory://', PORT: '0', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr += chunk })
   const code = await new Promise((resolve) => child.on('exit', resolve))
+  return { code, stderr }
+}
+
+t.test('the server process exits with a clear message on bad configuration', async (t) => {
+  const { code, stderr } = await startServer({ PORT: 'not-a-port' })
   t.equal(code, 78, 'exit code EX_CONFIG')
   t.match(stderr, /configuration error: PORT: /)
+})
+
+t.test('a bad provider variable stops the server the same way', async (t) => {
+  const { code, stderr } = await startServer({ VERCEL_API_URL: 'not a url' })
+  t.equal(code, 78, 'exit code EX_CONFIG')
+  t.match(stderr, /configuration error: VERCEL_API_URL: /)
 })
 
 t.test('ConfigError is what loadConfig throws', async (t) => {

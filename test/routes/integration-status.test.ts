@@ -1,7 +1,7 @@
 import t from 'tap'
 import { eachBackend } from '../helper.js'
 import { LINK_CONFIGS, statusApp } from '../support/status-app.js'
-import { PROVIDER_KEYS } from '../../src/domain/providers.js'
+import { PROVIDER_KEYS } from '../../adapters/index.js'
 import type { StatusEnvelope } from '../../src/schemas/integration-status.js'
 
 const FIXED = Date.parse('2026-11-25T14:30:00.000Z')
@@ -15,6 +15,7 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
     t.equal(response.statusCode, 200)
     const body = response.json<StatusEnvelope>()
     t.same(body.items.map((i) => i.key), PROVIDER_KEYS)
+    t.same(body.items.map((i) => i.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase'], 'each item carries its provider\'s label, from the manifest')
     for (const item of body.items) {
       t.match(item, { configured: false, configuredReason: 'not_linked', visible: true, status: 'disconnected', summary: 'Not connected' })
       t.same(item.actions, [{ id: 'connect', label: 'Connect', can: true }])
@@ -105,7 +106,7 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
     t.equal((await patch('vercel', { hiddenFromRoles: ['editor'] })).statusCode, 200)
     const editor = (await s.status('p_pol', 'editor')).json<StatusEnvelope>()
     t.match(editor.items[0], { configured: false, configuredReason: 'disabled', status: 'disconnected', summary: 'Disabled' })
-    t.same(Object.keys(editor.items[1]!).sort(), ['configured', 'configuredReason', 'key', 'status', 'updatedAt', 'visible'], 'no details')
+    t.same(Object.keys(editor.items[1]!).sort(), ['configured', 'configuredReason', 'key', 'label', 'status', 'updatedAt', 'visible'], 'no details (the label is the provider\'s name, not the link\'s)')
     t.match(editor.items[1], { visible: false, configuredReason: 'hidden_by_policy' })
     t.equal(editor.overall, 'disconnected', 'hidden and disabled items never count')
     t.equal((await s.status('p_pol', 'owner')).json<StatusEnvelope>().overall, 'warning', 'the owner still sees vercel')

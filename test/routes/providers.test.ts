@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
-import { PROVIDER_KEYS } from '../../src/domain/providers.js'
+import { PROVIDER_KEYS } from '../../adapters/index.js'
 import type { StatusEnvelope } from '../../src/schemas/integration-status.js'
 
 t.test('GET /api/providers: labels and what linking each provider takes, for any signed-in caller', async (t) => {

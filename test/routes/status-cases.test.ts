@@ -2,7 +2,9 @@ import t from 'tap'
 import { statusApp } from '../support/status-app.js'
 import type { Provider, ScenarioName, ScenarioOptions } from '../simulator/simulator.js'
 import type { IntegrationStatus, StatusEnvelope } from '../../src/schemas/integration-status.js'
-import { PROVIDER_KEYS } from '../../src/domain/providers.js'
+import { PROVIDER_KEYS as KEYS } from '../../adapters/index.js'
+
+const PROVIDER_KEYS = KEYS as Provider[]
 
 /**
  * The contract per adapter, through the whole service: each simulator case, on a fresh link with

@@ -41,6 +41,7 @@ const POLICY: Record<string, Policy> = {
   'post /api/auth/session': { kind: 'caller' },
   'get /api/auth/session': { kind: 'caller' },
   'delete /api/auth/session': { kind: 'caller' },
+  'get /api/providers': { kind: 'caller' },
   'get /api/projects/{projectId}/integrations': { kind: 'project', roles: MANAGE },
   'put /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
   'patch /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
@@ -61,8 +62,7 @@ const POLICY: Record<string, Policy> = {
   'put /api/integrations/rollout/projects/{projectId}': { kind: 'project', roles: MANAGE },
   'delete /api/integrations/rollout/projects/{projectId}': { kind: 'project', roles: MANAGE },
   'put /api/integrations/rollout/teams/{team}': { kind: 'team' },
-  'delete /api/integrations/rollout/teams/{team}': { kind: 'team' },
-  'get /api/providers': { kind: 'caller' }
+  'delete /api/integrations/rollout/teams/{team}': { kind: 'team' }
 }
 
 const LINK = { config: { owner: 'acme', repo: 'web', branch: 'main' }, credentials: { token: 'tok_access' } }

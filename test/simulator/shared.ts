@@ -163,3 +163,23 @@ function decode (segment: string) {
     return segment
   }
 }
+
+export interface SimulatorCall {
+  provider: Provider
+  method: string
+  /** Relative to the provider base URL, e.g. `/v6/deployments`. */
+  path: string
+  /** Full path and query string as received. */
+  url: string
+  query: Record<string, string>
+  /** Request headers without `authorization`. */
+  headers: Record<string, string>
+  /** `sha256:` + 12 hex of the bearer token; the token itself is never kept. */
+  tokenFingerprint: string | null
+  /** The request body: parsed JSON, the raw text when it is not JSON, undefined when empty. */
+  body?: unknown
+  scenario: ScenarioName | 'unregistered'
+  at: number
+  /** How long the simulator held the answer back (slow, latencyMs, setDelay): tests read it, not a clock. */
+  delayMs: number
+}

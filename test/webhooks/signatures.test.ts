@@ -1,6 +1,8 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
-import { verifyGithub, verifySanity, verifyVercel } from '../../src/webhooks/signatures.js'
+import { verifyGithub } from '../../adapters/github/webhook.js'
+import { verifySanity } from '../../adapters/sanity/webhook.js'
+import { verifyVercel } from '../../adapters/vercel/webhook.js'
 
 t.test('GitHub: the documented test vector', async (t) => {
   // From GitHub's "Validating webhook deliveries".

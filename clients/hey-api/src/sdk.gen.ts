@@ -71,6 +71,19 @@ export const postApiAuthSession = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * The providers this service can link, with their link config and credential schemas
+ */
+export const listProviders = <ThrowOnError extends boolean = false>(options?: Options<ListProvidersData, ThrowOnError>) => (options?.client ?? client).get<ListProvidersResponses, ListProvidersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'is_session',
+            type: 'apiKey'
+        }],
+    url: '/api/providers',
+    ...options
+});
+
+/**
  * List the project's integration links
  */
 export const getApiProjectsByProjectIdIntegrations = <ThrowOnError extends boolean = false>(options: Options<GetApiProjectsByProjectIdIntegrationsData, ThrowOnError>) => (options.client ?? client).get<GetApiProjectsByProjectIdIntegrationsResponses, GetApiProjectsByProjectIdIntegrationsErrors, ThrowOnError>({
@@ -116,7 +129,7 @@ export const patchApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError extend
 /**
  * Link a provider to the project, or replace its link
  *
- * The config must match the key (GithubLinkConfig for github, …). Credentials are stored encrypted and never returned.
+ * The config must match the key (each provider's link config, see GET /api/providers). Credentials are stored encrypted and never returned.
  */
 export const putApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError extends boolean = false>(options: Options<PutApiProjectsByProjectIdIntegrationsByKeyData, ThrowOnError>) => (options.client ?? client).put<PutApiProjectsByProjectIdIntegrationsByKeyResponses, PutApiProjectsByProjectIdIntegrationsByKeyErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
@@ -247,7 +260,7 @@ export const getApiIntegrationsOauthByProviderCallback = <ThrowOnError extends b
 });
 
 /**
- * Github webhook deliveries
+ * GitHub webhook deliveries
  *
  * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
  */
@@ -366,17 +379,4 @@ export const putApiIntegrationsRolloutTeamsByTeam = <ThrowOnError extends boolea
         'Content-Type': 'application/json',
         ...options.headers
     }
-});
-
-/**
- * The providers this service knows: display names, and what linking each one takes
- */
-export const listProviders = <ThrowOnError extends boolean = false>(options?: Options<ListProvidersData, ThrowOnError>) => (options?.client ?? client).get<ListProvidersResponses, ListProvidersErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, {
-            in: 'cookie',
-            name: 'is_session',
-            type: 'apiKey'
-        }],
-    url: '/api/providers',
-    ...options
 });

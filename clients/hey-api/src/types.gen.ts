@@ -34,11 +34,6 @@ export type Error = {
 
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer';
 
-/**
- * Integration key
- */
-export type ProviderKey = 'github' | 'vercel' | 'sanity' | 'supabase';
-
 export type Session = {
     sub: string;
     roles: {
@@ -89,90 +84,9 @@ export type Readiness = {
     };
 };
 
-export type GithubLinkConfig = {
-    /**
-     * User or organisation
-     */
-    owner: string;
-    repo: string;
-    /**
-     * The tracked branch
-     */
-    branch: string;
-};
-
-export type VercelLinkConfig = {
-    /**
-     * Vercel project id (prj_…) or name
-     */
-    projectId: string;
-    /**
-     * team_… for team-owned projects
-     */
-    teamId?: string;
-};
-
-export type SanityLinkConfig = {
-    projectId: string;
-    dataset: string;
-};
-
-export type SupabaseLinkConfig = {
-    projectRef: string;
-    /**
-     * For the latency check. Written here, stored encrypted with the credentials; responses mask its password
-     */
-    databaseUrl?: string;
-};
-
-export type PutIntegrationLinkBody = {
-    /**
-     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase
-     */
-    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfig;
-    credentials: {
-        /**
-         * Provider access token; stored encrypted, never returned
-         */
-        token: string;
-    };
-};
-
 export type PatchIntegrationLinkBody = {
     enabled?: boolean;
     hiddenFromRoles?: Array<Role>;
-};
-
-export type IntegrationLink = {
-    /**
-     * Project identifier, as the host workspace names it
-     */
-    projectId: string;
-    key: ProviderKey;
-    /**
-     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase
-     */
-    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfig;
-    enabled: boolean;
-    /**
-     * Roles that see this integration only as hidden_by_policy
-     */
-    hiddenFromRoles: Array<Role>;
-    credentials: {
-        present: boolean;
-        /**
-         * Keyed digest to tell credentials apart; not reversible
-         */
-        fingerprint?: string;
-    };
-    /**
-     * ISO-8601, UTC
-     */
-    createdAt: string;
-    /**
-     * ISO-8601, UTC
-     */
-    updatedAt: string;
 };
 
 export type IntegrationLinkList = {
@@ -236,7 +150,7 @@ export type IntegrationEnvironment = {
 export type IntegrationStatus = {
     key: ProviderKey;
     /**
-     * The provider's display name, e.g. "GitHub"
+     * The provider's display name, from its manifest
      */
     label: string;
     configured: boolean;
@@ -266,7 +180,7 @@ export type StatusEnvelope = {
      */
     projectId: string;
     /**
-     * Always all four keys, in a stable order
+     * Always every provider the service knows, in the order GET /api/providers lists them
      */
     items: Array<IntegrationStatus>;
     /**
@@ -420,6 +334,123 @@ export type RolloutOverride = {
      * The `sub` of whoever set it
      */
     updatedBy: string;
+    /**
+     * ISO-8601, UTC
+     */
+    updatedAt: string;
+};
+
+export type ProviderInfo = {
+    key: ProviderKey;
+    /**
+     * Display name
+     */
+    label: string;
+    /**
+     * Whether connect goes through the provider's OAuth flow (else it takes the credentials)
+     */
+    oauth: boolean;
+    /**
+     * JSON Schema of the link config
+     */
+    config: {
+        [key: string]: unknown;
+    };
+    /**
+     * JSON Schema of the credentials: string properties carry `title`; secrets are `writeOnly: true`
+     */
+    credentials: {
+        [key: string]: unknown;
+    };
+};
+
+export type ProviderList = {
+    /**
+     * In the order the service lists providers everywhere
+     */
+    providers: Array<ProviderInfo>;
+};
+
+/**
+ * Integration key
+ */
+export type ProviderKey = 'github' | 'vercel' | 'sanity' | 'supabase';
+
+export type GithubLinkConfig = {
+    /**
+     * User or organisation
+     */
+    owner: string;
+    repo: string;
+    /**
+     * The tracked branch
+     */
+    branch: string;
+};
+
+export type VercelLinkConfig = {
+    /**
+     * Vercel project id (prj_…) or name
+     */
+    projectId: string;
+    /**
+     * team_… for team-owned projects
+     */
+    teamId?: string;
+};
+
+export type SanityLinkConfig = {
+    projectId: string;
+    dataset: string;
+};
+
+export type SupabaseLinkConfig = {
+    projectRef: string;
+    /**
+     * For the latency check. Written here, stored encrypted with the credentials; responses mask its password
+     */
+    databaseUrl?: string;
+};
+
+export type PutIntegrationLinkBody = {
+    /**
+     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase
+     */
+    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfig;
+    credentials: {
+        /**
+         * Provider access token; stored encrypted, never returned
+         */
+        token: string;
+    };
+};
+
+export type IntegrationLink = {
+    /**
+     * Project identifier, as the host workspace names it
+     */
+    projectId: string;
+    key: ProviderKey;
+    /**
+     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase
+     */
+    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfig;
+    enabled: boolean;
+    /**
+     * Roles that see this integration only as hidden_by_policy
+     */
+    hiddenFromRoles: Array<Role>;
+    credentials: {
+        present: boolean;
+        /**
+         * Keyed digest to tell credentials apart; not reversible
+         */
+        fingerprint?: string;
+    };
+    /**
+     * ISO-8601, UTC
+     */
+    createdAt: string;
     /**
      * ISO-8601, UTC
      */
@@ -632,6 +663,39 @@ export type PostApiAuthSessionResponses = {
 };
 
 export type PostApiAuthSessionResponse = PostApiAuthSessionResponses[keyof PostApiAuthSessionResponses];
+
+export type ListProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/providers';
+};
+
+export type ListProvidersErrors = {
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    401: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    500: Error;
+    /**
+     * Every 4xx and 5xx response has this body
+     */
+    503: Error;
+};
+
+export type ListProvidersError = ListProvidersErrors[keyof ListProvidersErrors];
+
+export type ListProvidersResponses = {
+    /**
+     * Default Response
+     */
+    200: ProviderList;
+};
+
+export type ListProvidersResponse = ListProvidersResponses[keyof ListProvidersResponses];
 
 export type GetApiProjectsByProjectIdIntegrationsData = {
     body?: never;
@@ -1788,64 +1852,3 @@ export type PutApiIntegrationsRolloutTeamsByTeamResponses = {
 };
 
 export type PutApiIntegrationsRolloutTeamsByTeamResponse = PutApiIntegrationsRolloutTeamsByTeamResponses[keyof PutApiIntegrationsRolloutTeamsByTeamResponses];
-
-export type ListProvidersData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/api/providers';
-};
-
-export type ListProvidersErrors = {
-    /**
-     * Every 4xx and 5xx response has this body
-     */
-    400: Error;
-    /**
-     * Every 4xx and 5xx response has this body
-     */
-    401: Error;
-    /**
-     * Every 4xx and 5xx response has this body
-     */
-    500: Error;
-    /**
-     * Every 4xx and 5xx response has this body
-     */
-    503: Error;
-};
-
-export type ListProvidersError = ListProvidersErrors[keyof ListProvidersErrors];
-
-export type ListProvidersResponses = {
-    /**
-     * Default Response
-     */
-    200: {
-        providers: Array<{
-            key: string;
-            /**
-             * Display name, e.g. "GitHub"
-             */
-            label: string;
-            /**
-             * Connect and reconnect go through the provider's OAuth consent page on this service; otherwise they take a token
-             */
-            oauth: boolean;
-            /**
-             * A JSON Schema
-             */
-            config: {
-                [key: string]: unknown;
-            };
-            /**
-             * A JSON Schema
-             */
-            credentials: {
-                [key: string]: unknown;
-            };
-        }>;
-    };
-};
-
-export type ListProvidersResponse = ListProvidersResponses[keyof ListProvidersResponses];

@@ -377,6 +377,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers this service can link, with their link config and credential schemas */
+        get: operations["listProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{projectId}/integrations": {
         parameters: {
             query?: never;
@@ -474,7 +491,7 @@ export interface paths {
         get?: never;
         /**
          * Link a provider to the project, or replace its link
-         * @description The config must match the key (GithubLinkConfig for github, …). Credentials are stored encrypted and never returned.
+         * @description The config must match the key (each provider's link config, see GET /api/providers). Credentials are stored encrypted and never returned.
          */
         put: {
             parameters: {
@@ -1597,7 +1614,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Github webhook deliveries
+         * GitHub webhook deliveries
          * @description Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
          */
         post: {
@@ -2516,23 +2533,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/providers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The providers this service knows: display names, and what linking each one takes */
-        get: operations["listProviders"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2558,8 +2558,6 @@ export interface components {
             }[];
         };
         Role: "owner" | "admin" | "editor" | "viewer";
-        /** @description Integration key */
-        ProviderKey: "github" | "vercel" | "sanity" | "supabase";
         Session: {
             sub: string;
             roles: {
@@ -2599,67 +2597,9 @@ export interface components {
                 };
             };
         };
-        GithubLinkConfig: {
-            /** @description User or organisation */
-            owner: string;
-            repo: string;
-            /** @description The tracked branch */
-            branch: string;
-        };
-        VercelLinkConfig: {
-            /** @description Vercel project id (prj_…) or name */
-            projectId: string;
-            /** @description team_… for team-owned projects */
-            teamId?: string;
-        };
-        SanityLinkConfig: {
-            projectId: string;
-            dataset: string;
-        };
-        SupabaseLinkConfig: {
-            projectRef: string;
-            /** @description For the latency check. Written here, stored encrypted with the credentials; responses mask its password */
-            databaseUrl?: string;
-        };
-        PutIntegrationLinkBody: {
-            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
-            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
-            credentials: {
-                /** @description Provider access token; stored encrypted, never returned */
-                token: string;
-            };
-        };
         PatchIntegrationLinkBody: {
             enabled?: boolean;
             hiddenFromRoles?: components["schemas"]["Role"][];
-        };
-        IntegrationLink: {
-            /**
-             * @description Project identifier, as the host workspace names it
-             * @example p_demo
-             */
-            projectId: string;
-            key: components["schemas"]["ProviderKey"];
-            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
-            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
-            enabled: boolean;
-            /** @description Roles that see this integration only as hidden_by_policy */
-            hiddenFromRoles: components["schemas"]["Role"][];
-            credentials: {
-                present: boolean;
-                /** @description Keyed digest to tell credentials apart; not reversible */
-                fingerprint?: string;
-            };
-            /**
-             * Format: date-time
-             * @description ISO-8601, UTC
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description ISO-8601, UTC
-             */
-            updatedAt: string;
         };
         IntegrationLinkList: {
             /**
@@ -2703,7 +2643,7 @@ export interface components {
         };
         IntegrationStatus: {
             key: components["schemas"]["ProviderKey"];
-            /** @description The provider's display name, e.g. "GitHub" */
+            /** @description The provider's display name, from its manifest */
             label: string;
             configured: boolean;
             configuredReason?: "not_linked" | "revoked" | "disabled" | "hidden_by_policy";
@@ -2728,7 +2668,7 @@ export interface components {
              * @example p_demo
              */
             projectId: string;
-            /** @description Always all four keys, in a stable order */
+            /** @description Always every provider the service knows, in the order GET /api/providers lists them */
             items: components["schemas"]["IntegrationStatus"][];
             /** @description Stable over sorted items with transient fields stripped */
             hash: string;
@@ -2849,6 +2789,85 @@ export interface components {
              */
             updatedAt: string;
         };
+        ProviderInfo: {
+            key: components["schemas"]["ProviderKey"];
+            /** @description Display name */
+            label: string;
+            /** @description Whether connect goes through the provider's OAuth flow (else it takes the credentials) */
+            oauth: boolean;
+            /** @description JSON Schema of the link config */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description JSON Schema of the credentials: string properties carry `title`; secrets are `writeOnly: true` */
+            credentials: {
+                [key: string]: unknown;
+            };
+        };
+        ProviderList: {
+            /** @description In the order the service lists providers everywhere */
+            providers: components["schemas"]["ProviderInfo"][];
+        };
+        /** @description Integration key */
+        ProviderKey: "github" | "vercel" | "sanity" | "supabase";
+        GithubLinkConfig: {
+            /** @description User or organisation */
+            owner: string;
+            repo: string;
+            /** @description The tracked branch */
+            branch: string;
+        };
+        VercelLinkConfig: {
+            /** @description Vercel project id (prj_…) or name */
+            projectId: string;
+            /** @description team_… for team-owned projects */
+            teamId?: string;
+        };
+        SanityLinkConfig: {
+            projectId: string;
+            dataset: string;
+        };
+        SupabaseLinkConfig: {
+            projectRef: string;
+            /** @description For the latency check. Written here, stored encrypted with the credentials; responses mask its password */
+            databaseUrl?: string;
+        };
+        PutIntegrationLinkBody: {
+            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
+            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
+            credentials: {
+                /** @description Provider access token; stored encrypted, never returned */
+                token: string;
+            };
+        };
+        IntegrationLink: {
+            /**
+             * @description Project identifier, as the host workspace names it
+             * @example p_demo
+             */
+            projectId: string;
+            key: components["schemas"]["ProviderKey"];
+            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
+            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
+            enabled: boolean;
+            /** @description Roles that see this integration only as hidden_by_policy */
+            hiddenFromRoles: components["schemas"]["Role"][];
+            credentials: {
+                present: boolean;
+                /** @description Keyed digest to tell credentials apart; not reversible */
+                fingerprint?: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            updatedAt: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2873,32 +2892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        providers: {
-                            key: string;
-                            /** @description Display name, e.g. "GitHub" */
-                            label: string;
-                            /** @description Connect and reconnect go through the provider's OAuth consent page on this service; otherwise they take a token */
-                            oauth: boolean;
-                            /** @description A JSON Schema */
-                            config: {
-                                [key: string]: unknown;
-                            };
-                            /** @description A JSON Schema */
-                            credentials: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                    };
-                };
-            };
-            /** @description Every 4xx and 5xx response has this body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ProviderList"];
                 };
             };
             /** @description Every 4xx and 5xx response has this body */

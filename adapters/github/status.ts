@@ -1,19 +1,17 @@
-import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import type { AdapterDefinition, CheckResult } from '../src/aggregator/adapter.js'
-import { daysBetween, plural, timeAgo } from '../src/aggregator/format.js'
-import type { GithubLinkConfig } from '../src/schemas/integration-link.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ActionDefinition, AdapterDefinition, CheckResult } from '../../src/provider-kit/manifest.js'
+import { daysBetween, plural, timeAgo } from '../../src/provider-kit/format.js'
+import type { GithubLinkConfig as GithubLinkConfigSchema } from './config.js'
 import {
   isRecord, lackingScope, missingPermissions, missingScopes, parseScopes, throwOnFailedCalls
-} from './github-failures.js'
-import { createGithubExecutors, type GithubOAuthApp } from './github-actions.js'
-import { GITHUB_HEADERS } from './github-api.js'
+} from './failures.js'
+import { createGithubExecutors, type GithubOAuthApp } from './actions.js'
+import { GITHUB_HEADERS } from './api.js'
 
-export type GithubConfig = Static<typeof GithubLinkConfig>
+export type GithubConfig = Static<typeof GithubLinkConfigSchema>
 
-export { GITHUB_ACCEPT, GITHUB_API_VERSION } from './github-api.js'
+export { GITHUB_ACCEPT, GITHUB_API_VERSION } from './api.js'
 const STALE_AFTER_DAYS = 7
 
 const unexpected = (what: string) => new ProviderFailure('unknown', `unexpected GitHub ${what} body`)
@@ -35,16 +33,19 @@ function readHeadCommitAt (body: unknown) {
 /** Branch names hold slashes: each segment is encoded, the separators are kept. */
 const encodeBranch = (branch: string) => branch.split('/').map(encodeURIComponent).join('/')
 
+/** The action catalog, in display order; connect and reconnect are core's. */
+export const GITHUB_ACTIONS: readonly ActionDefinition[] = [
+  { id: 'push', label: 'Push', capability: 'push' },
+  { id: 'pull', label: 'Pull', capability: 'push' },
+  { id: 'sync', label: 'Sync', capability: 'push' },
+  { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
+]
+
 export function createGithubAdapter ({ apiUrl, oauthApp }: { apiUrl: string, oauthApp?: GithubOAuthApp | undefined }): AdapterDefinition<GithubConfig> {
   return {
     key: 'github',
     label: 'GitHub',
-    actions: [
-      { id: 'push', label: 'Push', capability: 'push' },
-      { id: 'pull', label: 'Pull', capability: 'push' },
-      { id: 'sync', label: 'Sync', capability: 'push' },
-      { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
-    ],
+    actions: GITHUB_ACTIONS,
     executors: createGithubExecutors({ apiUrl, oauthApp }),
 
     async check (ctx): Promise<CheckResult> {
@@ -86,7 +87,3 @@ export function createGithubAdapter ({ apiUrl, oauthApp }: { apiUrl: string, oau
     }
   }
 }
-
-export default fp(async function githubAdapterPlugin (fastify: FastifyInstance) {
-  fastify.aggregator.register(createGithubAdapter({ apiUrl: fastify.config.providers.githubApiUrl, oauthApp: fastify.config.oauth.github }))
-}, { name: 'adapter-github', dependencies: ['aggregator', 'config'], fastify: '5.x' })

@@ -1,9 +1,9 @@
-import { ActionFailure } from '../src/actions/executor.js'
-import type { ActionExecutor, ExecutionContext } from '../src/actions/executor.js'
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../src/aggregator/provider-http.js'
-import { isRecord, rateLimitRetryAfter } from './vercel-failures.js'
-import { disconnectExecutor } from './shared-actions.js'
+import { ActionFailure } from '../../src/provider-kit/executor.js'
+import type { ActionExecutor, ExecutionContext } from '../../src/provider-kit/executor.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
+import { isRecord, rateLimitRetryAfter } from './failures.js'
+import { disconnectExecutor } from '../../src/provider-kit/shared-actions.js'
 
 /**
  * Vercel's quick actions.

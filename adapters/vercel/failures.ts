@@ -1,7 +1,7 @@
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import type { CheckResult } from '../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../src/aggregator/provider-http.js'
-import { parseRetryAfter, secondsUntilEpoch } from '../src/aggregator/provider-http.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckResult } from '../../src/provider-kit/manifest.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
+import { parseRetryAfter, secondsUntilEpoch } from '../../src/provider-kit/http.js'
 
 /** Statuses a check can still read a status from; anything else is a failed call. */
 const READABLE = new Set([200, 403, 404])

@@ -1,12 +1,10 @@
-import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import type { AdapterDefinition, CheckContext, CheckResult, CheckStatus } from '../src/aggregator/adapter.js'
-import { parseRetryAfter, type ProviderResponse } from '../src/aggregator/provider-http.js'
-import type { SupabaseLinkConfig as SupabaseLinkConfigSchema } from '../src/schemas/integration-link.js'
-import { createDatabaseProbe, type ProbeOutcome } from './supabase-database.js'
-import { createSupabaseExecutors } from './supabase-actions.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ActionDefinition, AdapterDefinition, CheckContext, CheckResult, CheckStatus } from '../../src/provider-kit/manifest.js'
+import { parseRetryAfter, type ProviderResponse } from '../../src/provider-kit/http.js'
+import type { SupabaseLinkConfig as SupabaseLinkConfigSchema } from './config.js'
+import { createDatabaseProbe, type ProbeOutcome } from './database.js'
+import { createSupabaseExecutors } from './actions.js'
 
 export type SupabaseLinkConfig = Static<typeof SupabaseLinkConfigSchema>
 
@@ -39,6 +37,12 @@ const TRANSITIONAL: Record<string, string> = {
   RESIZING: 'Project resizing',
   UNKNOWN: 'Project status unknown'
 }
+
+/** The action catalog, in display order; connect and reconnect are core's. */
+export const SUPABASE_ACTIONS: readonly ActionDefinition[] = [
+  { id: 'test-connection', label: 'Test connection', capability: 'configure' },
+  { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
+]
 
 export function createSupabaseAdapter ({ apiUrl }: { apiUrl: string }): AdapterDefinition<SupabaseLinkConfig> & { close (): Promise<void> } {
   // One probe for the checks and the test-connection action: pools are reused and closed together.
@@ -86,10 +90,7 @@ export function createSupabaseAdapter ({ apiUrl }: { apiUrl: string }): AdapterD
     key: 'supabase',
     label: 'Supabase',
     check,
-    actions: [
-      { id: 'test-connection', label: 'Test connection', capability: 'configure' },
-      { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
-    ],
+    actions: SUPABASE_ACTIONS,
     executors: createSupabaseExecutors({ probe, samples: PROBE_SAMPLES }),
     close: () => probe.close()
   }
@@ -146,9 +147,3 @@ function retryAfter (response: ProviderResponse, now: number) {
   const seconds = reset !== undefined && /^\d+$/.test(reset) ? Number(reset) : parseRetryAfter(response.headers['retry-after'], now)
   return Math.max(1, seconds ?? DEFAULT_RETRY_AFTER)
 }
-
-export default fp(async function supabaseAdapterPlugin (fastify: FastifyInstance) {
-  const adapter = createSupabaseAdapter({ apiUrl: fastify.config.providers.supabaseApiUrl })
-  fastify.aggregator.register(adapter)
-  fastify.addHook('onClose', () => adapter.close())
-}, { name: 'adapter-supabase', dependencies: ['aggregator', 'config'], fastify: '5.x' })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
-import type { CheckStatus } from '../src/aggregator/adapter.js'
+import type { CheckStatus } from '../../src/provider-kit/manifest.js'
 
 /**
  * The Supabase latency probe: `SELECT 1` over the project's own database URL, one small pool per

@@ -1,8 +1,8 @@
-import { ActionFailure } from '../src/actions/executor.js'
-import type { ActionExecutor, ExecutionContext } from '../src/actions/executor.js'
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import { parseRetryAfter, type ProviderResponse } from '../src/aggregator/provider-http.js'
-import { disconnectExecutor, noParams, syncExecutor } from './shared-actions.js'
+import { ActionFailure } from '../../src/provider-kit/executor.js'
+import type { ActionExecutor, ExecutionContext } from '../../src/provider-kit/executor.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import { parseRetryAfter, type ProviderResponse } from '../../src/provider-kit/http.js'
+import { disconnectExecutor, noParams, syncExecutor } from '../../src/provider-kit/shared-actions.js'
 
 /**
  * Sanity's quick actions. open-studio reads the project from the management API

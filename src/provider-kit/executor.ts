@@ -1,7 +1,6 @@
-import type { ProviderKey } from '../domain/providers.js'
 import type { Role } from '../schemas/common.js'
-import type { StoredCredentials } from '../repositories/integration-links.js'
-import type { ProviderHttp } from '../aggregator/provider-http.js'
+import type { StoredCredentials } from './credentials.js'
+import type { ProviderHttp } from './http.js'
 
 /**
  * What an action executor is: the provider-specific half of a quick action. The action service
@@ -23,7 +22,8 @@ export class ActionFailure extends Error {
 export interface ActionRecordView {
   id: string
   projectId: string
-  provider: ProviderKey
+  /** The provider's key. */
+  provider: string
   action: string
   params: Record<string, unknown>
   userId: string
@@ -53,7 +53,7 @@ export interface ActionExecutor {
   id: string
   /**
    * `inline`: run by this service's workers. `host`: the work belongs to the host workspace
-   * (e.g. pushing workspace content to GitHub); the action waits in the host queue for its worker.
+   * (e.g. pushing workspace content to a git host); the action waits in the host queue for its worker.
    */
   mode: 'inline' | 'host'
   /** Whether running it twice is harmless, so a run cut short by a crash may simply run again. */

@@ -1,5 +1,5 @@
 import { Agent, errors as undiciErrors, request } from 'undici'
-import { ProviderFailure } from './adapter.js'
+import { ProviderFailure } from './failure.js'
 
 export interface ProviderResponse {
   status: number

@@ -1,4 +1,4 @@
-import type { ActionExecutor } from '../src/actions/executor.js'
+import type { ActionExecutor } from './executor.js'
 
 /** Pieces every provider's executors share: the params rule, sync and disconnect. */
 

@@ -1,12 +1,10 @@
-import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import type { AdapterDefinition, CheckContext, CheckResult } from '../src/aggregator/adapter.js'
-import { parseRetryAfter, type ProviderResponse } from '../src/aggregator/provider-http.js'
-import { plural, startOfUtcDay } from '../src/aggregator/format.js'
-import type { SanityLinkConfig as SanityLinkConfigSchema } from '../src/schemas/integration-link.js'
-import { createSanityExecutors } from './sanity-actions.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ActionDefinition, AdapterDefinition, CheckContext, CheckResult } from '../../src/provider-kit/manifest.js'
+import { parseRetryAfter, type ProviderResponse } from '../../src/provider-kit/http.js'
+import { plural, startOfUtcDay } from '../../src/provider-kit/format.js'
+import type { SanityLinkConfig as SanityLinkConfigSchema } from './config.js'
+import { createSanityExecutors } from './actions.js'
 
 export type SanityLinkConfig = Static<typeof SanityLinkConfigSchema>
 
@@ -26,6 +24,13 @@ interface Hook {
   isDisabled?: unknown
   deletedAt?: unknown
 }
+
+/** The action catalog, in display order; connect and reconnect are core's. */
+export const SANITY_ACTIONS: readonly ActionDefinition[] = [
+  { id: 'sync', label: 'Sync content', capability: 'content_sync' },
+  { id: 'open-studio', label: 'Open Studio', capability: 'configure' },
+  { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
+]
 
 export function createSanityAdapter ({ apiUrl, managementApiUrl }: { apiUrl: string, managementApiUrl: string }): AdapterDefinition<SanityLinkConfig> {
   async function check ({ config, credentials, signal, now, http }: CheckContext<SanityLinkConfig>): Promise<CheckResult> {
@@ -71,11 +76,7 @@ export function createSanityAdapter ({ apiUrl, managementApiUrl }: { apiUrl: str
     key: 'sanity',
     label: 'Sanity',
     check,
-    actions: [
-      { id: 'sync', label: 'Sync content', capability: 'content_sync' },
-      { id: 'open-studio', label: 'Open Studio', capability: 'configure' },
-      { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
-    ],
+    actions: SANITY_ACTIONS,
     executors: createSanityExecutors({ managementApiUrl })
   }
 }
@@ -99,10 +100,3 @@ function retryAfter (response: ProviderResponse, now: number) {
     (reset !== undefined && /^\d+$/.test(reset) ? Number(reset) : undefined)
   return Math.max(1, seconds ?? DEFAULT_RETRY_AFTER)
 }
-
-export default fp(async function sanityAdapterPlugin (fastify: FastifyInstance) {
-  fastify.aggregator.register(createSanityAdapter({
-    apiUrl: fastify.config.providers.sanityApiUrl,
-    managementApiUrl: fastify.config.providers.sanityManagementApiUrl
-  }))
-}, { name: 'adapter-sanity', dependencies: ['aggregator', 'config'], fastify: '5.x' })

@@ -1,7 +1,7 @@
-import { ActionFailure } from '../src/actions/executor.js'
-import type { ActionExecutor, ExecutionContext } from '../src/actions/executor.js'
-import { disconnectExecutor, syncExecutor } from './shared-actions.js'
-import { GITHUB_HEADERS } from './github-api.js'
+import { ActionFailure } from '../../src/provider-kit/executor.js'
+import type { ActionExecutor, ExecutionContext } from '../../src/provider-kit/executor.js'
+import { disconnectExecutor, syncExecutor } from '../../src/provider-kit/shared-actions.js'
+import { GITHUB_HEADERS } from './api.js'
 
 /**
  * GitHub's quick actions. Push and pull move workspace content, which lives in the host

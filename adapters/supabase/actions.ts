@@ -1,7 +1,7 @@
-import { ActionFailure } from '../src/actions/executor.js'
-import type { ActionExecutor } from '../src/actions/executor.js'
-import type { DatabaseProbe, ProbeOutcome } from './supabase-database.js'
-import { disconnectExecutor, noParams } from './shared-actions.js'
+import { ActionFailure } from '../../src/provider-kit/executor.js'
+import type { ActionExecutor } from '../../src/provider-kit/executor.js'
+import type { DatabaseProbe, ProbeOutcome } from './database.js'
+import { disconnectExecutor, noParams } from '../../src/provider-kit/shared-actions.js'
 
 /**
  * Supabase's quick actions. test-connection runs the status check's own probe (`SELECT 1` on the

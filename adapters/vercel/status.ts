@@ -1,15 +1,13 @@
-import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
 import type { Static } from '@sinclair/typebox'
-import { ProviderFailure } from '../src/aggregator/adapter.js'
-import type { AdapterDefinition, CheckEnvironment, CheckResult, CheckStatus } from '../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../src/aggregator/provider-http.js'
-import { plural, startOfUtcWeek } from '../src/aggregator/format.js'
-import type { VercelLinkConfig } from '../src/schemas/integration-link.js'
-import { isRecord, noAccess, projectNotFound, throwOnFailedCalls } from './vercel-failures.js'
-import { createVercelExecutors } from './vercel-actions.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ActionDefinition, AdapterDefinition, CheckEnvironment, CheckResult, CheckStatus } from '../../src/provider-kit/manifest.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
+import { plural, startOfUtcWeek } from '../../src/provider-kit/format.js'
+import type { VercelLinkConfig as VercelLinkConfigSchema } from './config.js'
+import { isRecord, noAccess, projectNotFound, throwOnFailedCalls } from './failures.js'
+import { createVercelExecutors } from './actions.js'
 
-export type VercelConfig = Static<typeof VercelLinkConfig>
+export type VercelConfig = Static<typeof VercelLinkConfigSchema>
 
 /** Versioned in the path; v6 is the documented list endpoint and the one the CLI calls. */
 export const VERCEL_DEPLOYMENTS_PATH = '/v6/deployments'
@@ -58,15 +56,18 @@ function describe (state: string, name: 'production' | 'preview'): Pick<Environm
 const environment = (name: 'production' | 'preview', d: Deployment): Environment =>
   ({ name, ...describe(d.state, name), url: `https://${d.url}`, lastDeployAt: new Date(d.createdAt).toISOString() })
 
+/** The action catalog, in display order; connect and reconnect are core's. */
+export const VERCEL_ACTIONS: readonly ActionDefinition[] = [
+  { id: 'deploy', label: 'Deploy', capability: 'deploy' },
+  { id: 'link', label: 'Link project', capability: 'configure' },
+  { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
+]
+
 export function createVercelAdapter ({ apiUrl }: { apiUrl: string }): AdapterDefinition<VercelConfig> {
   return {
     key: 'vercel',
     label: 'Vercel',
-    actions: [
-      { id: 'deploy', label: 'Deploy', capability: 'deploy' },
-      { id: 'link', label: 'Link project', capability: 'configure' },
-      { id: 'disconnect', label: 'Disconnect', capability: 'connect' }
-    ],
+    actions: VERCEL_ACTIONS,
     executors: createVercelExecutors({ apiUrl }),
 
     async check (ctx): Promise<CheckResult> {
@@ -127,7 +128,3 @@ export function createVercelAdapter ({ apiUrl }: { apiUrl: string }): AdapterDef
     }
   }
 }
-
-export default fp(async function vercelAdapterPlugin (fastify: FastifyInstance) {
-  fastify.aggregator.register(createVercelAdapter({ apiUrl: fastify.config.providers.vercelApiUrl }))
-}, { name: 'adapter-vercel', dependencies: ['aggregator', 'config'], fastify: '5.x' })
