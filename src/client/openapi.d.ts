@@ -7,30 +7,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok";
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Liveness: the process answers
+         * @description For orchestrators' liveness probes: 200 while the process serves requests; touches no dependency.
+         */
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -46,36 +27,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database and the shared-state backend answer */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readiness"];
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readiness"];
-                    };
-                };
-            };
-        };
+        /**
+         * Readiness: the database and the shared-state backend answer
+         * @description For load balancers' readiness probes: 200 when PostgreSQL (or the embedded database) and Redis (or the memory backends) answer within 2 s, else 503 with the failing check.
+         */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -91,27 +47,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: request durations by route and status, process metrics */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Prometheus text exposition format */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-            };
-        };
+        /**
+         * Prometheus metrics: request durations by route and status, process metrics
+         * @description The Prometheus text exposition format; scrape it from inside the deployment (see docs/operations.md).
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -127,203 +67,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who the caller is; for cookie sessions, the CSRF token too */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /**
+         * Who the caller is; for cookie sessions, the CSRF token too
+         * @description The caller's claims as the service read them (roles per project, team, expiry), from the bearer token or the session cookie.
+         */
+        get: operations["getSession"];
         put?: never;
-        /** Exchange a bearer token for a session cookie */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        /** End the browser session */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /**
+         * Exchange a bearer token for a session cookie
+         * @description The host app, holding a bearer token, gets an HttpOnly session cookie (so EventSource and fetch from the page authenticate) and a readable CSRF cookie whose value cookie-authenticated writes send as X-CSRF-Token. Only with a bearer token (400 otherwise).
+         */
+        post: operations["createSession"];
+        /**
+         * End the browser session
+         * @description Clears the session and CSRF cookies. The token itself stays valid until it expires.
+         */
+        delete: operations["deleteSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -355,48 +114,25 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["IntegrationLinkList"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         put?: never;
@@ -442,6 +178,14 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -451,66 +195,27 @@ export interface paths {
                 /** @description Default Response */
                 201: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["IntegrationLink"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         post?: never;
@@ -534,73 +239,26 @@ export interface paths {
                 /** @description Unlinked */
                 204: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         options?: never;
@@ -629,75 +287,28 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["IntegrationLink"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         trace?: never;
@@ -713,83 +324,7 @@ export interface paths {
          * The project's integrations as the caller may see them
          * @description Always all four integrations, in a stable order. Answers within the status deadline whatever the providers do: a provider that is slow, failing or rate limiting shows its last known status with `stale: true` and a `problem`. The `ETag` is `W/"<hash>"`, computed over what this caller sees; send it in `If-None-Match` to get 304 while nothing changed.
          */
-        get: {
-            parameters: {
-                query: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The envelope; the ETag is the hash of what this caller sees */
-                200: {
-                    headers: {
-                        /** @description W/"<hash>" */
-                        etag?: string;
-                        /** @description private, no-cache */
-                        "cache-control"?: string;
-                        /** @description Authorization, Cookie */
-                        vary?: string;
-                        /** @description Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot */
-                        "events-position"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["StatusEnvelope"];
-                    };
-                };
-                /** @description Not modified: the If-None-Match tag still matches; no body */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getIntegrationStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -805,198 +340,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's recent actions, newest first */
-        get: {
-            parameters: {
-                query: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                    limit: number;
-                    /** @description nextCursor of the previous page */
-                    before?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ActionList"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /**
+         * The project's recent actions, newest first
+         * @description Pages of `limit` actions; pass the answer's `nextCursor` as `before` for the next page.
+         */
+        get: operations["listActions"];
         put?: never;
         /**
          * Run a quick action on one of the project's integrations
          * @description Idempotent: send a fresh UUID as `Idempotency-Key`. The same key with the same request returns the same action (with `Idempotent-Replayed: true`) and never runs it twice; with another request → 422; while the first is still being accepted → 409. Who may run what follows the status's actions[].can. At most 5 a minute per user and project (replays do not count). The 202 means the action is stored; follow it at the Location, or on the event stream.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description A fresh UUID per intended action (IETF draft "The Idempotency-Key HTTP Header Field"); kept 24 h */
-                    "idempotency-key": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PostActionBody"];
-                };
-            };
-            responses: {
-                /** @description Accepted (or replayed): the action record */
-                202: {
-                    headers: {
-                        /** @description /api/integrations/actions/{id} */
-                        location?: string;
-                        /** @description "true" when this answers an earlier request with the same key */
-                        "idempotent-replayed"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Action"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createAction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1010,65 +364,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One action, as it stands */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Action"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /**
+         * One action, as it stands
+         * @description Its status, progress, result or error. An action of a project the caller has no role on is 404, as an unknown one.
+         */
+        get: operations["getAction"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1108,6 +408,14 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1118,51 +426,12 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         delete?: never;
@@ -1205,66 +474,27 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Action"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                409: components["responses"]["Error409"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         delete?: never;
@@ -1318,66 +548,27 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Action"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                409: components["responses"]["Error409"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         delete?: never;
@@ -1416,6 +607,14 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1430,33 +629,10 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         put?: never;
@@ -1492,6 +668,14 @@ export interface paths {
                 /** @description Default Response */
                 202: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1505,51 +689,12 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         delete?: never;
@@ -1583,6 +728,14 @@ export interface paths {
                 /** @description Default Response */
                 202: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1596,51 +749,12 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         delete?: never;
@@ -1674,6 +788,14 @@ export interface paths {
                 /** @description Default Response */
                 202: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1687,51 +809,12 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         delete?: never;
@@ -1751,91 +834,18 @@ export interface paths {
          * Live status and action events of a project (Server-Sent Events)
          * @description A Server-Sent Events stream of the project's changes. Every event has an `id:`, strictly increasing per project.
          *
-         *     - `ready` ([ReadyEvent](#/components/schemas/ReadyEvent)): always the first message, with the current position (and `retry:`). Without a resume id it carries `id: <position>`.
-         *     - `status` ([StatusEnvelope](#/components/schemas/StatusEnvelope)): the envelope as this caller's role sees it, sent when that view's `hash` changes.
-         *     - `action` ([Action](#/components/schemas/Action)): every state change and progress report of an action of the project.
-         *     - `reset` ([ResetEvent](#/components/schemas/ResetEvent)): the resume id cannot be replayed (older than the retention, more than the replay cap, or unknown): fetch the status again.
+         *     - `ready` ([ReadyStreamEvent](#/components/schemas/ReadyStreamEvent), data [ReadyEvent](#/components/schemas/ReadyEvent)): always the first message, with the current position (and `retry:`). Without a resume id it carries `id: <position>`.
+         *     - `status` ([StatusStreamEvent](#/components/schemas/StatusStreamEvent), data [StatusEnvelope](#/components/schemas/StatusEnvelope)): the envelope as this caller's role sees it, sent when that view's `hash` changes.
+         *     - `action` ([ActionStreamEvent](#/components/schemas/ActionStreamEvent), data [Action](#/components/schemas/Action)): every state change and progress report of an action of the project.
+         *     - `reset` ([ResetStreamEvent](#/components/schemas/ResetStreamEvent), data [ResetEvent](#/components/schemas/ResetEvent)): the resume id cannot be replayed (older than the retention, more than the replay cap, or unknown): fetch the status again.
+         *
+         *     **Typed events.** OpenAPI 3.1 has no field for the items of a stream. The `text/event-stream` schema is the [StreamEvent](#/components/schemas/StreamEvent) union (`oneOf`, discriminated by `event`): the shape of *one* message once parsed (`event`, `id`, `retry`, and `data` = the JSON of its `data:` line), as OpenAPI 3.2's `itemSchema` would say; `x-sse-events` maps each event name to its message component for tools that read it.
          *     - `:hb` comments keep the connection alive (SSE_HEARTBEAT_MS).
          *
          *     **No race between snapshot and stream:** `GET /api/integrations/status` answers an `Events-Position` header; open the stream with `Last-Event-ID` (or `?lastEventId=`) set to it. A reconnecting `EventSource` sends its last id itself and receives every event after it, then live ones, none twice.
          *     Compressed (gzip, deflate) when accepted, flushed after every event. When the instance shuts down the stream ends after a `retry:` hint; reconnecting resumes elsewhere with nothing lost.
          */
-        get: {
-            parameters: {
-                query: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                    /** @description Resume after this id, for clients that cannot set Last-Event-ID */
-                    lastEventId?: string;
-                };
-                header?: {
-                    /** @description Resume after this id (sent by EventSource on reconnect); wins over ?lastEventId */
-                    "last-event-id"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The event stream (`text/event-stream`), open until the client leaves or the instance shuts down */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": string;
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["streamIntegrationEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1873,6 +883,14 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         /** @description private, no-cache */
                         "cache-control"?: string;
                         /** @description Authorization, Cookie */
@@ -1883,42 +901,11 @@ export interface paths {
                         "application/json": components["schemas"]["RolloutState"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         put?: never;
@@ -1960,6 +947,14 @@ export interface paths {
                 /** @description A runtime override; it wins over the ROLLOUT_* configuration */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1969,66 +964,27 @@ export interface paths {
                 /** @description A runtime override; it wins over the ROLLOUT_* configuration */
                 201: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["RolloutOverride"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         post?: never;
@@ -2051,73 +1007,26 @@ export interface paths {
                 /** @description Removed */
                 204: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         options?: never;
@@ -2159,6 +1068,14 @@ export interface paths {
                 /** @description A runtime override; it wins over the ROLLOUT_* configuration */
                 200: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2168,66 +1085,27 @@ export interface paths {
                 /** @description A runtime override; it wins over the ROLLOUT_* configuration */
                 201: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["RolloutOverride"];
                     };
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         post?: never;
@@ -2250,73 +1128,26 @@ export interface paths {
                 /** @description Removed */
                 204: {
                     headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                        Vary: components["headers"]["Vary"];
+                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Every 4xx and 5xx response has this body */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every 4xx and 5xx response has this body */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
+                500: components["responses"]["Error500"];
+                503: components["responses"]["Error503"];
             };
         };
         options?: never;
@@ -2593,6 +1424,72 @@ export interface components {
             /** @description expired: the id is older than the retention; too_far_behind: more events than one replay holds; unknown_position: an id this project never had */
             reason: "expired" | "too_far_behind" | "unknown_position";
         };
+        /** @description Always the first message, with `retry:`; carries `id:` (the current position) when the client sent no resume id */
+        ReadyStreamEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ready";
+            /** @description The SSE id: (strictly increasing per project); a reconnect sends the last one as Last-Event-ID */
+            id?: string;
+            /**
+             * Format: int32
+             * @description The reconnection delay hint (ms)
+             */
+            retry?: number;
+            data: components["schemas"]["ReadyEvent"];
+        };
+        /** @description The envelope as this caller's role sees it, sent when that view's hash changes */
+        StatusStreamEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "status";
+            /** @description The SSE id: (strictly increasing per project); a reconnect sends the last one as Last-Event-ID */
+            id: string;
+            /**
+             * Format: int32
+             * @description The reconnection delay hint (ms)
+             */
+            retry?: number;
+            data: components["schemas"]["StatusEnvelope"];
+        };
+        /** @description Every state change and progress report of an action of the project */
+        ActionStreamEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "action";
+            /** @description The SSE id: (strictly increasing per project); a reconnect sends the last one as Last-Event-ID */
+            id: string;
+            /**
+             * Format: int32
+             * @description The reconnection delay hint (ms)
+             */
+            retry?: number;
+            data: components["schemas"]["Action"];
+        };
+        /** @description The resume id cannot be replayed: fetch the status again, then follow the stream from `data.position` */
+        ResetStreamEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "reset";
+            /** @description The SSE id: (strictly increasing per project); a reconnect sends the last one as Last-Event-ID */
+            id: string;
+            /**
+             * Format: int32
+             * @description The reconnection delay hint (ms)
+             */
+            retry?: number;
+            data: components["schemas"]["ResetEvent"];
+        };
+        /** @description One message of GET /api/integrations/events; `event` tells which */
+        StreamEvent: components["schemas"]["ReadyStreamEvent"] | components["schemas"]["StatusStreamEvent"] | components["schemas"]["ActionStreamEvent"] | components["schemas"]["ResetStreamEvent"];
         /** @description The rule that decided, in evaluation order: project override > team override > project allowlist > team allowlist > percentage (when a team is known) > default */
         RolloutSource: "project_override" | "team_override" | "project_allowlist" | "team_allowlist" | "percentage" | "default";
         RolloutState: {
@@ -2625,11 +1522,745 @@ export interface components {
             updatedAt: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Bad Request (code `VALIDATION_FAILED`, `INVALID_JSON`, `BAD_REQUEST`, `UNKNOWN_PROVIDER`, `UNKNOWN_ACTION`, `INVALID_ACTION_PARAMS`, `ACTION_NOT_AVAILABLE`, `OAUTH_STATE_INVALID`, `OAUTH_CODE_REJECTED`, `OAUTH_VERIFICATION_FAILED`) */
+        Error400: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Unauthorized (code `UNAUTHENTICATED`, `WEBHOOK_SIGNATURE_INVALID`) */
+        Error401: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Forbidden (code `FORBIDDEN`, `CSRF_FAILED`, `ACTION_FORBIDDEN`, `DEV_LOGIN_DISABLED`) */
+        Error403: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Not Found (code `NOT_FOUND`, `ROUTE_NOT_FOUND`, `LINK_NOT_FOUND`, `ACTION_NOT_FOUND`, `ROLLOUT_OVERRIDE_NOT_FOUND`) */
+        Error404: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Conflict (code `IDEMPOTENCY_REQUEST_IN_FLIGHT`, `ACTION_NOT_CLAIMED`) */
+        Error409: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Payload Too Large (code `PAYLOAD_TOO_LARGE`) */
+        Error413: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Unsupported Media Type (code `UNSUPPORTED_MEDIA_TYPE`) */
+        Error415: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Unprocessable Entity (code `IDEMPOTENCY_KEY_REUSED`) */
+        Error422: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Too Many Requests (code `RATE_LIMITED`) */
+        Error429: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Internal Server Error (code `INTERNAL_ERROR`) */
+        Error500: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Service Unavailable (code `SERVICE_UNAVAILABLE`) */
+        Error503: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The request's id (the caller's X-Request-Id when it is harmless, else a UUID); also in error bodies and the logs */
+        "X-Request-Id": string;
+        /** @description No MIME sniffing */
+        "X-Content-Type-Options": "nosniff";
+        /** @description No framing */
+        "X-Frame-Options": "DENY";
+        /** @description No Referer to other sites */
+        "Referrer-Policy": "no-referrer";
+        /** @description Origin (CORS), plus Authorization and Cookie on answers that depend on the caller */
+        Vary: string;
+        /** @description Only for a browser origin in ALLOWED_ORIGINS */
+        "Access-Control-Allow-Origin": string;
+        /** @description With Access-Control-Allow-Origin: the session cookie may be sent */
+        "Access-Control-Allow-Credentials": "true";
+        /** @description With Access-Control-Allow-Origin: the headers a page may read */
+        "Access-Control-Expose-Headers": string;
+        /** @description Seconds to wait before trying again */
+        "Retry-After": number;
+        /** @description Requests allowed in the window */
+        "RateLimit-Limit": number;
+        /** @description Requests left in the window */
+        "RateLimit-Remaining": number;
+        /** @description Seconds until the window resets */
+        "RateLimit-Reset": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process answers */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            500: components["responses"]["Error500"];
+            /** @description Default Response */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every 4xx and 5xx response has this body */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session; the cookies are set */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description The session cookie (HttpOnly) and the CSRF cookie; two Set-Cookie fields */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out; the cookies are cleared */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description The session cookie (HttpOnly) and the CSRF cookie; two Set-Cookie fields */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getIntegrationStatus: {
+        parameters: {
+            query: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            header?: {
+                /** @description An ETag of an earlier answer (or a list of them): 304 while it still matches */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The envelope; the ETag is the hash of what this caller sees */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description W/"<hash>" of what this caller sees */
+                    ETag?: string;
+                    /** @description Per caller; revalidate every time */
+                    "Cache-Control"?: "private, no-cache";
+                    /** @description Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot */
+                    "Events-Position"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusEnvelope"];
+                };
+            };
+            /** @description Not modified: the If-None-Match tag still matches; no body */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description W/"<hash>" of what this caller sees */
+                    ETag?: string;
+                    /** @description Per caller; revalidate every time */
+                    "Cache-Control"?: "private, no-cache";
+                    /** @description Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot */
+                    "Events-Position"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    listActions: {
+        parameters: {
+            query: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionList"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    createAction: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A fresh UUID per intended action (IETF draft "The Idempotency-Key HTTP Header Field"); kept 24 h */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostActionBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted (or replayed): the action record */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description /api/integrations/actions/{id}: where to follow the action */
+                    Location?: string;
+                    /** @description Only when this answers an earlier request with the same key */
+                    "Idempotent-Replayed"?: "true";
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    streamIntegrationEvents: {
+        parameters: {
+            query: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+                /** @description Resume after this id, for clients that cannot set Last-Event-ID */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description Resume after this id (sent by EventSource on reconnect); wins over ?lastEventId */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (`text/event-stream`), open until the client leaves or the instance shuts down */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description Proxies must neither store, buffer nor re-encode the stream */
+                    "Cache-Control"?: "no-store, no-transform";
+                    /** @description nginx must not buffer the stream */
+                    "X-Accel-Buffering"?: "no";
+                    /** @description When the request's Accept-Encoding allows it */
+                    "Content-Encoding"?: "gzip" | "deflate";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamEvent"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+}

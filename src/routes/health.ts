@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ref } from '../schemas/common.js'
+import { PUBLIC, ref } from '../schemas/common.js'
 import { Readiness } from '../schemas/health.js'
 
 const READY_TIMEOUT_MS = 2_000
@@ -28,15 +28,21 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/healthz', {
     schema: {
       tags: ['operations'],
+      operationId: 'getHealth',
       summary: 'Liveness: the process answers',
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+      description: 'For orchestrators\' liveness probes: 200 while the process serves requests; touches no dependency.',
+      security: PUBLIC,
+      response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process answers' }) }
     }
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/readyz', {
     schema: {
       tags: ['operations'],
+      operationId: 'getReadiness',
       summary: 'Readiness: the database and the shared-state backend answer',
+      description: 'For load balancers\' readiness probes: 200 when PostgreSQL (or the embedded database) and Redis (or the memory backends) answer within 2 s, else 503 with the failing check.',
+      security: PUBLIC,
       response: { 200: ref(Readiness), 503: ref(Readiness) }
     }
   }, async (request, reply) => {
@@ -52,9 +58,12 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/metrics', {
     schema: {
       tags: ['operations'],
+      operationId: 'getMetrics',
       summary: 'Prometheus metrics: request durations by route and status, process metrics',
+      description: 'The Prometheus text exposition format; scrape it from inside the deployment (see docs/operations.md).',
+      security: PUBLIC,
       produces: ['text/plain'],
-      response: { 200: Type.String({ description: 'Prometheus text exposition format' }) }
+      response: { 200: Type.String({ maxLength: 10_000_000, description: 'Prometheus text exposition format' }) }
     }
   }, async (_request, reply) => {
     reply.type(fastify.metrics.registry.contentType)

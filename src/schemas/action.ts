@@ -41,8 +41,10 @@ export const ActionList = Type.Object({
   nextCursor: Type.Optional(Type.String({ description: 'Pass as `before` for the next page' }))
 }, { $id: 'ActionList' })
 
+// Canonical name: Fastify lower-cases header schemas for validation, the document keeps it as written.
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.String({
+  'Idempotency-Key': Type.String({
+    maxLength: 36,
     format: 'uuid',
     description: 'A fresh UUID per intended action (IETF draft "The Idempotency-Key HTTP Header Field"); kept 24 h'
   })

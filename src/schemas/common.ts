@@ -38,5 +38,14 @@ export function errorResponses (...statuses: number[]) {
   return Object.fromEntries([...statuses, 500].map((status) => [status, ref(ErrorBody)]))
 }
 
+/** OpenAPI security requirement of a public operation (probes, signed webhooks): none. */
+export const PUBLIC: Array<Record<string, string[]>> = []
+
+/**
+ * For free text the server takes: anything but U+0000, which validation refuses in every string
+ * (src/lib/validation.ts), so the schema says what the server does.
+ */
+export const NO_NUL = '^[^\\u0000]*$'
+
 /** OpenAPI security requirement: a bearer token or the browser session cookie. */
 export const BEARER_OR_COOKIE: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { cookieAuth: [] }]

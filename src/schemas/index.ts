@@ -6,7 +6,7 @@ import {
   PutIntegrationLinkBody, SanityLinkConfig, SupabaseLinkConfig, VercelLinkConfig
 } from './integration-link.js'
 import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
-import { ReadyEvent, ResetEvent } from './events.js'
+import { ReadyEvent, ResetEvent, STREAM_EVENTS, StreamEvent } from './events.js'
 import { PutRolloutOverrideBody, RolloutOverride, RolloutSource, RolloutState } from './rollout.js'
 import {
   IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, StatusEnvelope, StatusValue
@@ -18,6 +18,6 @@ export const SHARED_SCHEMAS = [
   GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
   PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
   StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
-  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent,
+  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent, ...Object.values(STREAM_EVENTS), StreamEvent,
   RolloutSource, RolloutState, PutRolloutOverrideBody, RolloutOverride
 ]
