@@ -52,7 +52,8 @@ export default fp(async function swaggerPlugin (fastify) {
         }
       }
     },
-    transformObject: ({ openapiObject }) => transformDocument(openapiObject as Record<string, unknown>),
+    // Only an OpenAPI document is ever generated here (never Swagger 2's swaggerObject).
+    transformObject: (documentObject) => transformDocument((documentObject as { openapiObject: Record<string, unknown> }).openapiObject),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }

@@ -95,47 +95,92 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the project's integration links */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IntegrationLinkList"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * List the project's integration links
+         * @description Every provider linked to the project, with its config (Supabase's database password masked) and whether credentials are stored; never the credentials.
+         */
+        get: operations["listIntegrationLinks"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{projectId}/integrations/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Github to the project, or replace its link
+         * @description The config is a GithubLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+         */
+        put: operations["putGithubIntegrationLink"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{projectId}/integrations/vercel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Vercel to the project, or replace its link
+         * @description The config is a VercelLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+         */
+        put: operations["putVercelIntegrationLink"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{projectId}/integrations/sanity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Sanity to the project, or replace its link
+         * @description The config is a SanityLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+         */
+        put: operations["putSanityIntegrationLink"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{projectId}/integrations/supabase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Supabase to the project, or replace its link
+         * @description The config is a SupabaseLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+         */
+        put: operations["putSupabaseIntegrationLink"];
         post?: never;
         delete?: never;
         options?: never;
@@ -151,166 +196,20 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /**
-         * Link a provider to the project, or replace its link
-         * @description The config must match the key (GithubLinkConfig for github, …). Credentials are stored encrypted and never returned.
-         */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                    key: components["schemas"]["ProviderKey"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PutIntegrationLinkBody"];
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IntegrationLink"];
-                    };
-                };
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IntegrationLink"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        put?: never;
         post?: never;
-        /** Unlink a provider and forget its credentials */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                    key: components["schemas"]["ProviderKey"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Unlinked */
-                204: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Unlink a provider and forget its credentials
+         * @description The link and its encrypted credentials are deleted; the status shows the integration as not connected.
+         */
+        delete: operations["deleteIntegrationLink"];
         options?: never;
         head?: never;
-        /** Enable, disable or hide an integration from roles */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                    key: components["schemas"]["ProviderKey"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PatchIntegrationLinkBody"];
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IntegrationLink"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Enable, disable or hide an integration from roles
+         * @description A disabled integration is not checked; roles in hiddenFromRoles see it only as hidden_by_policy.
+         */
+        patch: operations["updateIntegrationLink"];
         trace?: never;
     };
     "/api/integrations/status": {
@@ -386,54 +285,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Claim queued host actions (for the host workspace's worker) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Names the worker process; only it may report on what it claimed */
-                        workerId: string;
-                        /** @default 5 */
-                        limit: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: (components["schemas"]["Action"] & {
-                                userId: string;
-                            })[];
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Claim queued host actions (for the host workspace's worker)
+         * @description Up to `limit` queued actions whose work belongs to the host workspace (GitHub push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).
+         */
+        post: operations["claimHostActions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -449,54 +305,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Report progress on a claimed action (also renews the claim) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Names the worker process; only it may report on what it claimed */
-                        workerId: string;
-                        progress: {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Action"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                409: components["responses"]["Error409"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Report progress on a claimed action (also renews the claim)
+         * @description The progress object is published on the action and its event stream. 409 when this worker does not hold the action.
+         */
+        post: operations["reportHostActionProgress"];
         delete?: never;
         options?: never;
         head?: never;
@@ -512,65 +325,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finish a claimed action */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Names the worker process; only it may report on what it claimed */
-                        workerId: string;
-                        /** @enum {string} */
-                        status: "succeeded";
-                        result: {
-                            [key: string]: unknown;
-                        };
-                    } | {
-                        /** @description Names the worker process; only it may report on what it claimed */
-                        workerId: string;
-                        /** @enum {string} */
-                        status: "failed";
-                        error: {
-                            code: string;
-                            message: string;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Action"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                409: components["responses"]["Error409"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Finish a claimed action
+         * @description Succeeded with a result, or failed with an error code and message. 409 when this worker does not hold the action.
+         */
+        post: operations["completeHostAction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -586,55 +345,9 @@ export interface paths {
         };
         /**
          * OAuth redirect target for connect/reconnect (GitHub, Vercel, Supabase)
-         * @description Needs the session (cookie or bearer) of the user who started connect/reconnect.
+         * @description Needs the session (cookie or bearer) of the user who started connect/reconnect. The signed, single-use `state` names the project and link config; the code is exchanged, the token proven with a live call, and only then stored encrypted.
          */
-        get: {
-            parameters: {
-                query: {
-                    state: string;
-                    code?: string;
-                    /** @description Set by the provider when the user declined */
-                    error?: string;
-                };
-                header?: never;
-                path: {
-                    provider: "github" | "vercel" | "supabase";
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            projectId: string;
-                            provider: string;
-                            /** @enum {boolean} */
-                            connected: true;
-                            grantedScopes?: string[];
-                            /** @description Required scopes the user did not grant; the status shows a warning naming them */
-                            missingScopes: string[];
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        get: operations["completeOAuthConnection"];
         put?: never;
         post?: never;
         delete?: never;
@@ -654,49 +367,9 @@ export interface paths {
         put?: never;
         /**
          * Github webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by Github with the secret in the service's configuration: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(GITHUB_WEBHOOK_SECRET, body)>`. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id seen before is acknowledged and ignored. Bodies up to 1 MiB.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            received: true;
-                            /** @description This delivery id was handled before; ignored */
-                            duplicate: boolean;
-                            /** @description Links re-checked because of it */
-                            refreshed: number;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        post: operations["receiveGithubWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -714,49 +387,9 @@ export interface paths {
         put?: never;
         /**
          * Vercel webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by Vercel with the secret in the service's configuration: `x-vercel-signature: <hex HMAC-SHA1(VERCEL_WEBHOOK_SECRET, body)>` (the webhook's secret or the integration's client secret). A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id seen before is acknowledged and ignored. Bodies up to 1 MiB.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            received: true;
-                            /** @description This delivery id was handled before; ignored */
-                            duplicate: boolean;
-                            /** @description Links re-checked because of it */
-                            refreshed: number;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        post: operations["receiveVercelWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -774,49 +407,9 @@ export interface paths {
         put?: never;
         /**
          * Sanity webhook deliveries
-         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         * @description Signed by Sanity with the secret in the service's configuration: `sanity-webhook-signature: t=<epoch ms>,v1=<base64url HMAC-SHA256(SANITY_WEBHOOK_SECRET, t + "." + body)>`. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id seen before is acknowledged and ignored. Bodies up to 1 MiB.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            received: true;
-                            /** @description This delivery id was handled before; ignored */
-                            duplicate: boolean;
-                            /** @description Links re-checked because of it */
-                            refreshed: number;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        post: operations["receiveSanityWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -865,49 +458,7 @@ export interface paths {
          * Whether the project gets the new integrations UI
          * @description Call before opening streams; when `enabled` is false, render nothing. Rules in order: project override > team override > project allowlist > team allowlist > percentage of teams (when a team is known) > default. The team is the project's, else the caller's `team` claim. Overrides take effect on every instance at once.
          */
-        get: {
-            parameters: {
-                query: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        /** @description private, no-cache */
-                        "cache-control"?: string;
-                        /** @description Authorization, Cookie */
-                        vary?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RolloutState"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        get: operations["getRollout"];
         put?: never;
         post?: never;
         delete?: never;
@@ -924,111 +475,17 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Turn the rollout on or off for one project, whatever the configuration and its team say */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PutRolloutOverrideBody"];
-                };
-            };
-            responses: {
-                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RolloutOverride"];
-                    };
-                };
-                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
-                201: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RolloutOverride"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Turn the rollout on or off for one project, whatever the configuration and its team say
+         * @description Takes effect on every instance at once. 201 when the override is new, 200 when it replaced one.
+         */
+        put: operations["putProjectRolloutOverride"];
         post?: never;
-        /** Remove the project's override; the team and configured rules decide again */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Project identifier, as the host workspace names it
-                     * @example p_demo
-                     */
-                    projectId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Removed */
-                204: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Remove the project's override; the team and configured rules decide again
+         * @description 404 when the project has no override.
+         */
+        delete: operations["deleteProjectRolloutOverride"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1046,110 +503,13 @@ export interface paths {
          * Turn the rollout on or off for every project of a team
          * @description Only a caller whose token's `team` claim is this team and who is owner or admin on at least one project. A project's own override still wins.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Team id, as in the session token's `team` claim
-                     * @example t_acme
-                     */
-                    team: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PutRolloutOverrideBody"];
-                };
-            };
-            responses: {
-                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
-                200: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RolloutOverride"];
-                    };
-                };
-                /** @description A runtime override; it wins over the ROLLOUT_* configuration */
-                201: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RolloutOverride"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        put: operations["putTeamRolloutOverride"];
         post?: never;
-        /** Remove the team's override; the configured rules decide again */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /**
-                     * @description Team id, as in the session token's `team` claim
-                     * @example t_acme
-                     */
-                    team: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Removed */
-                204: {
-                    headers: {
-                        "X-Request-Id": components["headers"]["X-Request-Id"];
-                        "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                        "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                        "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                        Vary: components["headers"]["Vary"];
-                        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                        "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                413: components["responses"]["Error413"];
-                415: components["responses"]["Error415"];
-                500: components["responses"]["Error500"];
-                503: components["responses"]["Error503"];
-            };
-        };
+        /**
+         * Remove the team's override; the configured rules decide again
+         * @description Only a caller who may set it (see putTeamRolloutOverride). 404 when the team has no override.
+         */
+        delete: operations["deleteTeamRolloutOverride"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1234,9 +594,29 @@ export interface components {
             /** @description For the latency check. Written here, stored encrypted with the credentials; responses mask its password */
             databaseUrl?: string;
         };
-        PutIntegrationLinkBody: {
-            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
-            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
+        PutGithubIntegrationLinkBody: {
+            config: components["schemas"]["GithubLinkConfig"];
+            credentials: {
+                /** @description Provider access token; stored encrypted, never returned */
+                token: string;
+            };
+        };
+        PutVercelIntegrationLinkBody: {
+            config: components["schemas"]["VercelLinkConfig"];
+            credentials: {
+                /** @description Provider access token; stored encrypted, never returned */
+                token: string;
+            };
+        };
+        PutSanityIntegrationLinkBody: {
+            config: components["schemas"]["SanityLinkConfig"];
+            credentials: {
+                /** @description Provider access token; stored encrypted, never returned */
+                token: string;
+            };
+        };
+        PutSupabaseIntegrationLinkBody: {
+            config: components["schemas"]["SupabaseLinkConfig"];
             credentials: {
                 /** @description Provider access token; stored encrypted, never returned */
                 token: string;
@@ -2015,6 +1395,381 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    listIntegrationLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLinkList"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    putGithubIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutGithubIntegrationLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    putVercelIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutVercelIntegrationLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    putSanityIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSanityIntegrationLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    putSupabaseIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSupabaseIntegrationLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+                key: components["schemas"]["ProviderKey"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    updateIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+                key: components["schemas"]["ProviderKey"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchIntegrationLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
     getIntegrationStatus: {
         parameters: {
             query: {
@@ -2213,6 +1968,395 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    claimHostActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Names the worker process; only it may report on what it claimed */
+                    workerId: string;
+                    /**
+                     * Format: int32
+                     * @default 5
+                     */
+                    limit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: (components["schemas"]["Action"] & {
+                            /** @description Who asked for the action */
+                            userId: string;
+                        })[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    reportHostActionProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Names the worker process; only it may report on what it claimed */
+                    workerId: string;
+                    progress: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    completeHostAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Names the worker process; only it may report on what it claimed */
+                    workerId: string;
+                    /** @enum {string} */
+                    status: "succeeded";
+                    result: {
+                        [key: string]: unknown;
+                    };
+                } | {
+                    /** @description Names the worker process; only it may report on what it claimed */
+                    workerId: string;
+                    /** @enum {string} */
+                    status: "failed";
+                    error: {
+                        code: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    completeOAuthConnection: {
+        parameters: {
+            query: {
+                /** @description The state this service gave to the provider */
+                state: string;
+                /** @description The provider's authorization code */
+                code?: string;
+                /** @description Set by the provider when the user declined */
+                error?: string;
+            };
+            header?: never;
+            path: {
+                provider: "github" | "vercel" | "supabase";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        projectId: string;
+                        provider: string;
+                        /** @enum {boolean} */
+                        connected: true;
+                        grantedScopes?: string[];
+                        /** @description Required scopes the user did not grant; the status shows a warning naming them */
+                        missingScopes: string[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    receiveGithubWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required: without a valid one the delivery is refused (401) */
+                "X-Hub-Signature-256"?: string;
+                /** @description The event (push, check_suite, …); logged */
+                "X-GitHub-Event"?: string;
+                /** @description The delivery id: a second delivery with it is acknowledged and ignored */
+                "X-GitHub-Delivery"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A GitHub webhook payload; only repository.full_name is read */
+        requestBody: {
+            content: {
+                "application/json": {
+                    repository?: {
+                        /** @description owner/repo: the links whose config names it are re-checked */
+                        full_name?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Received (or recognised as a redelivery) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                        /** @description This delivery id was handled before; ignored */
+                        duplicate: boolean;
+                        /**
+                         * Format: int32
+                         * @description Links re-checked because of it
+                         */
+                        refreshed: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    receiveVercelWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required: without a valid one the delivery is refused (401) */
+                "X-Vercel-Signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Vercel webhook payload; only id, type and payload.project.id are read */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The delivery id: a second delivery with it is acknowledged and ignored */
+                    id?: string;
+                    /** @description The event (deployment.succeeded, …); logged */
+                    type?: string;
+                    payload?: {
+                        project?: {
+                            /** @description The Vercel project id: the links whose config names it are re-checked */
+                            id?: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Received (or recognised as a redelivery) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                        /** @description This delivery id was handled before; ignored */
+                        duplicate: boolean;
+                        /**
+                         * Format: int32
+                         * @description Links re-checked because of it
+                         */
+                        refreshed: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    receiveSanityWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required: without a valid one the delivery is refused (401) */
+                "Sanity-Webhook-Signature"?: string;
+                /** @description The Sanity project: the links whose config names it are re-checked */
+                "Sanity-Project-Id"?: string;
+                /** @description The delivery id: a second delivery with it is acknowledged and ignored */
+                "Idempotency-Key"?: string;
+                /** @description The delivery id when Idempotency-Key is absent */
+                "Sanity-Transaction-Id"?: string;
+                /** @description create, update or delete; logged */
+                "Sanity-Operation"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The webhook's GROQ projection; not read (the headers say what changed) */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Received (or recognised as a redelivery) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                        /** @description This delivery id was handled before; ignored */
+                        duplicate: boolean;
+                        /**
+                         * Format: int32
+                         * @description Links re-checked because of it
+                         */
+                        refreshed: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
     streamIntegrationEvents: {
         parameters: {
             query: {
@@ -2259,6 +2403,251 @@ export interface operations {
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getRollout: {
+        parameters: {
+            query: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description Per caller, and it changes at run time: no shared or stored copies */
+                    "Cache-Control"?: "private, no-cache";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutState"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    putProjectRolloutOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutRolloutOverrideBody"];
+            };
+        };
+        responses: {
+            /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOverride"];
+                };
+            };
+            /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOverride"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteProjectRolloutOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    putTeamRolloutOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Team id, as in the session token's `team` claim
+                 * @example t_acme
+                 */
+                team: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutRolloutOverrideBody"];
+            };
+        };
+        responses: {
+            /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOverride"];
+                };
+            };
+            /** @description A runtime override; it wins over the ROLLOUT_* configuration */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOverride"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteTeamRolloutOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Team id, as in the session token's `team` claim
+                 * @example t_acme
+                 */
+                team: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
             500: components["responses"]["Error500"];
             503: components["responses"]["Error503"];
         };

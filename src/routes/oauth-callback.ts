@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
-import { BEARER_OR_COOKIE, errorResponses } from '../schemas/common.js'
+import { BEARER_OR_COOKIE, NO_NUL, errorResponses } from '../schemas/common.js'
 import { GITHUB_REQUIRED_SCOPES, OAUTH_PROVIDERS, isOAuthProvider } from '../oauth/providers.js'
 
 const EXCHANGE_TIMEOUT_MS = 10_000
@@ -20,14 +20,15 @@ const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: {} },
     schema: {
       tags: ['actions'],
+      operationId: 'completeOAuthConnection',
       summary: 'OAuth redirect target for connect/reconnect (GitHub, Vercel, Supabase)',
-      description: 'Needs the session (cookie or bearer) of the user who started connect/reconnect.',
+      description: 'Needs the session (cookie or bearer) of the user who started connect/reconnect. The signed, single-use `state` names the project and link config; the code is exchanged, the token proven with a live call, and only then stored encrypted.',
       security: BEARER_OR_COOKIE,
       params: Type.Object({ provider: Type.Union(OAUTH_PROVIDERS.map((p) => Type.Literal(p))) }),
       querystring: Type.Object({
-        state: Type.String({ minLength: 1, maxLength: 512 }),
-        code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-        error: Type.Optional(Type.String({ maxLength: 256, description: 'Set by the provider when the user declined' }))
+        state: Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL, description: 'The state this service gave to the provider' }),
+        code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: NO_NUL, description: 'The provider\'s authorization code' })),
+        error: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL, description: 'Set by the provider when the user declined' }))
       }),
       response: {
         200: Type.Object({

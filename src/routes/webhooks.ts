@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { errorResponses } from '../schemas/common.js'
+import { PUBLIC, errorResponses } from '../schemas/common.js'
+import { WEBHOOK_CONTRACTS } from '../schemas/webhooks.js'
 import { storable } from '../lib/storable.js'
 import { verifyGithub, verifySanity, verifyVercel } from '../webhooks/signatures.js'
 
@@ -80,17 +81,27 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body))
 
   for (const provider of ['github', 'vercel', 'sanity'] as const) {
+    const label = `${provider[0]!.toUpperCase()}${provider.slice(1)}`
+    const contract = WEBHOOK_CONTRACTS[provider]
     fastify.post(`/api/webhooks/${provider}`, {
+      // The schemas below document the delivery; what validates it is the signature over the raw
+      // bytes (a Buffer here, which no JSON schema describes), checked in the handler.
+      validatorCompiler: () => () => true,
       schema: {
         tags: ['webhooks'],
-        summary: `${provider[0]!.toUpperCase()}${provider.slice(1)} webhook deliveries`,
-        description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401.',
+        operationId: `receive${label}Webhook`,
+        summary: `${label} webhook deliveries`,
+        description: `Signed by ${label} with the secret in the service's configuration: ${contract.signature}. ` +
+          'A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id seen before is acknowledged and ignored. Bodies up to 1 MiB.',
+        security: PUBLIC,
+        headers: Type.Object(contract.headers),
+        body: contract.body,
         response: {
           202: Type.Object({
             received: Type.Literal(true),
             duplicate: Type.Boolean({ description: 'This delivery id was handled before; ignored' }),
-            refreshed: Type.Integer({ minimum: 0, description: 'Links re-checked because of it' })
-          }),
+            refreshed: Type.Integer({ minimum: 0, maximum: 1_000_000, format: 'int32', description: 'Links re-checked because of it' })
+          }, { description: 'Received (or recognised as a redelivery)' }),
           ...errorResponses(400, 401, 413, 415)
         }
       }

@@ -3,7 +3,7 @@ import { Readiness } from './health.js'
 import { Session } from './session.js'
 import {
   GithubLinkConfig, IntegrationLink, IntegrationLinkList, PatchIntegrationLinkBody, ProviderKeySchema,
-  PutIntegrationLinkBody, SanityLinkConfig, SupabaseLinkConfig, VercelLinkConfig
+  PUT_LINK_BODIES, SanityLinkConfig, SupabaseLinkConfig, VercelLinkConfig
 } from './integration-link.js'
 import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
 import { ReadyEvent, ResetEvent, STREAM_EVENTS, StreamEvent } from './events.js'
@@ -16,7 +16,7 @@ import {
 export const SHARED_SCHEMAS = [
   ErrorBody, Role, ProviderKeySchema, Session, Readiness,
   GithubLinkConfig, VercelLinkConfig, SanityLinkConfig, SupabaseLinkConfig,
-  PutIntegrationLinkBody, PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
+  ...Object.values(PUT_LINK_BODIES), PatchIntegrationLinkBody, IntegrationLink, IntegrationLinkList,
   StatusValue, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
   ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent, ...Object.values(STREAM_EVENTS), StreamEvent,
   RolloutSource, RolloutState, PutRolloutOverrideBody, RolloutOverride

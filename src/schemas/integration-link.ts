@@ -1,6 +1,6 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { ProjectId, Role, Timestamp, ref } from './common.js'
-import type { ProviderKey } from '../domain/providers.js'
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
+import { NO_NUL, ProjectId, Role, Timestamp, ref } from './common.js'
+import { PROVIDER_KEYS, type ProviderKey } from '../domain/providers.js'
 
 export const ProviderKeySchema = Type.Union(
   [Type.Literal('github'), Type.Literal('vercel'), Type.Literal('sanity'), Type.Literal('supabase')],
@@ -10,7 +10,8 @@ export const ProviderKeySchema = Type.Union(
 export const GithubLinkConfig = Type.Object({
   owner: Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', description: 'User or organisation' }),
   repo: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }),
-  branch: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s~^:?*\\[\\\\]+$', description: 'The tracked branch' })
+  // \u0000 excluded as well: validation refuses it in every string, so the pattern says so too.
+  branch: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s\\u0000~^:?*\\[\\\\]+$', description: 'The tracked branch' })
 }, { $id: 'GithubLinkConfig', additionalProperties: false })
 
 export const VercelLinkConfig = Type.Object({
@@ -26,7 +27,7 @@ export const SanityLinkConfig = Type.Object({
 export const SupabaseLinkConfig = Type.Object({
   projectRef: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
   databaseUrl: Type.Optional(Type.String({
-    pattern: '^postgres(ql)?://[^\\s]+$',
+    pattern: '^postgres(ql)?://[^\\s\\u0000]+$',
     maxLength: 2048,
     description: 'For the latency check. Written here, stored encrypted with the credentials; responses mask its password'
   }))
@@ -44,12 +45,30 @@ const LinkConfig = Type.Union([ref(GithubLinkConfig), ref(VercelLinkConfig), ref
   description: 'GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase'
 })
 
+const LinkCredentials = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 4096, pattern: NO_NUL, writeOnly: true, description: 'Provider access token; stored encrypted, never returned' })
+}, { additionalProperties: false })
+
+/** "Github" for github: the provider's part of operation and component names. */
+export const providerLabel = (key: ProviderKey) => `${key[0]!.toUpperCase()}${key.slice(1)}`
+
+/**
+ * One PUT body per provider, its config tied to its key, so generated clients cannot send one
+ * provider's config to another's link (operations putGithubIntegrationLink, …).
+ */
+export const PUT_LINK_BODIES = Object.fromEntries(PROVIDER_KEYS.map((key) => [key, Type.Object({
+  config: ref(LINK_CONFIG_SCHEMAS[key]),
+  credentials: LinkCredentials
+}, { $id: `Put${providerLabel(key)}IntegrationLinkBody`, additionalProperties: false })])) as unknown as Record<ProviderKey, TObject>
+
+/**
+ * Any provider's link body, for PUT /api/projects/{projectId}/integrations/{key}: still served
+ * (only keys no provider has reach it now, and get UNKNOWN_PROVIDER) but no longer in the contract.
+ */
 export const PutIntegrationLinkBody = Type.Object({
   config: LinkConfig,
-  credentials: Type.Object({
-    token: Type.String({ minLength: 1, maxLength: 4096, description: 'Provider access token; stored encrypted, never returned' })
-  }, { additionalProperties: false })
-}, { $id: 'PutIntegrationLinkBody', additionalProperties: false })
+  credentials: LinkCredentials
+}, { additionalProperties: false })
 
 export const PatchIntegrationLinkBody = Type.Object({
   enabled: Type.Optional(Type.Boolean()),
