@@ -5,6 +5,7 @@ import { SHARED_SCHEMAS } from '../src/schemas/index.js'
 import { SESSION_COOKIE } from './auth.js'
 import { addStandardResponses } from '../src/schemas/standard-responses.js'
 import { transformDocument } from '../src/openapi-transform.js'
+import { WEBHOOK_SECURITY_SCHEMES } from '../src/schemas/webhooks.js'
 
 /**
  * The OpenAPI 3.1 document, generated from the routes' TypeBox schemas. Shared schemas are added
@@ -27,7 +28,8 @@ export default fp(async function swaggerPlugin (fastify) {
           'before routing, with 400 `BAD_REQUEST` or 431 `HEADERS_TOO_LARGE`, and the connection is closed.'
       },
       // Relative: the document is served by the service it describes, wherever that is mounted.
-      servers: [{ url: '/', description: 'This service' }],
+      // x-internal false: browsers of the workspace call it too, not only backend services.
+      servers: [{ url: '/', description: 'This service, in whichever environment serves the document (local, staging or production)', ...{ 'x-internal': false } }],
       tags: [
         { name: 'status', description: 'The project\'s integrations as the caller may see them' },
         { name: 'events', description: 'Live updates (Server-Sent Events)' },
@@ -48,7 +50,8 @@ export default fp(async function swaggerPlugin (fastify) {
             description: 'An HS256 JWT from the host workspace (claims sub, roles, team, exp), handled per RFC8725: one algorithm, never "none", exp required'
           },
           cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
-          hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' }
+          hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' },
+          ...WEBHOOK_SECURITY_SCHEMES
         }
       }
     },

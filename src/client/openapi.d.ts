@@ -2177,8 +2177,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Required: without a valid one the delivery is refused (401) */
-                "X-Hub-Signature-256"?: string;
                 /** @description The event (push, check_suite, …); logged */
                 "X-GitHub-Event"?: string;
                 /** @description The delivery id: a second delivery with it is acknowledged and ignored */
@@ -2237,10 +2235,7 @@ export interface operations {
     receiveVercelWebhook: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Required: without a valid one the delivery is refused (401) */
-                "X-Vercel-Signature"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2301,8 +2296,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Required: without a valid one the delivery is refused (401) */
-                "Sanity-Webhook-Signature"?: string;
                 /** @description The Sanity project: the links whose config names it are re-checked */
                 "Sanity-Project-Id"?: string;
                 /** @description The delivery id: a second delivery with it is acknowledged and ignored */

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js'
 import { NO_NUL, errorResponses, ref } from '../schemas/common.js'
 import { Action } from '../schemas/action.js'
 
-const WorkerId = Type.String({ pattern: '^[\\w.:-]{1,128}$', description: 'Names the worker process; only it may report on what it claimed' })
+const WorkerId = Type.String({ pattern: '^[\\w.:-]{1,128}$', maxLength: 128, description: 'Names the worker process; only it may report on what it claimed' })
 const JsonObject = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 100 })
 const HOST_SECURITY = [{ hostWorker: [] }]
 
@@ -39,9 +39,9 @@ const hostActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: Type.Object({ workerId: WorkerId, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, format: 'int32', default: 5 })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(HostAction) }), ...errorResponses(400, 401, 413, 415) }
     }
-  }, async (request) => ({ items: await fastify.actions.host.claim(request.body.workerId, request.body.limit) }))
+  }, async (request) => ({ items: await fastify.actions.host.claim(request.body.workerId, request.body.limit ?? 5) }))
 
-  const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
+  const IdParams = Type.Object({ id: Type.String({ format: 'uuid', maxLength: 36 }) })
 
   fastify.post('/api/host/actions/:id/progress', {
     schema: {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { ProviderKey } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { PUBLIC, errorResponses } from '../schemas/common.js'
+import { errorResponses } from '../schemas/common.js'
 import { WEBHOOK_CONTRACTS } from '../schemas/webhooks.js'
 import { storable } from '../lib/storable.js'
 import { verifyGithub, verifySanity, verifyVercel } from '../webhooks/signatures.js'
@@ -93,7 +93,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: `${label} webhook deliveries`,
         description: `Signed by ${label} with the secret in the service's configuration: ${contract.signature}. ` +
           'A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id seen before is acknowledged and ignored. Bodies up to 1 MiB.',
-        security: PUBLIC,
+        security: [{ [contract.scheme]: [] }],
         headers: Type.Object(contract.headers),
         body: contract.body,
         response: {

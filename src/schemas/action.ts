@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ProjectId, Timestamp, ref } from './common.js'
+import { NO_NUL, ProjectId, Timestamp, ref } from './common.js'
 import { ProviderKeySchema } from './integration-link.js'
 
 export const ActionStatus = Type.Union(
@@ -31,7 +31,7 @@ export const Action = Type.Object({
 export const PostActionBody = Type.Object({
   projectId: ProjectId,
   provider: ref(ProviderKeySchema),
-  action: Type.String({ minLength: 1, maxLength: 64 }),
+  action: Type.String({ minLength: 1, maxLength: 64, pattern: NO_NUL }),
   params: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 20 }))
 }, { $id: 'PostActionBody', additionalProperties: false })
 

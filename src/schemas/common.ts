@@ -11,6 +11,7 @@ export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-86
 
 export const ProjectId = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$',
+  maxLength: 128,
   description: 'Project identifier, as the host workspace names it',
   examples: ['p_demo']
 })

@@ -4,7 +4,7 @@ import { Action } from './action.js'
 import { StatusEnvelope } from './integration-status.js'
 
 /** Event ids: per project, strictly increasing, decimal. */
-export const EventId = Type.String({ pattern: '^(0|[1-9][0-9]{0,14})$', description: 'An event id from this project\'s stream' })
+export const EventId = Type.String({ pattern: '^(0|[1-9][0-9]{0,14})$', maxLength: 15, description: 'An event id from this project\'s stream' })
 
 export const ReadyEvent = Type.Object({
   position: Type.Integer({ minimum: 0, description: 'The project\'s current event position' }),

@@ -8,24 +8,24 @@ export const ProviderKeySchema = Type.Union(
 )
 
 export const GithubLinkConfig = Type.Object({
-  owner: Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', description: 'User or organisation' }),
-  repo: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }),
+  owner: Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', maxLength: 39, description: 'User or organisation' }),
+  repo: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$', maxLength: 100 }),
   // \u0000 excluded as well: validation refuses it in every string, so the pattern says so too.
   branch: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s\\u0000~^:?*\\[\\\\]+$', description: 'The tracked branch' })
 }, { $id: 'GithubLinkConfig', additionalProperties: false })
 
 export const VercelLinkConfig = Type.Object({
-  projectId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'Vercel project id (prj_…) or name' }),
-  teamId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'team_… for team-owned projects' }))
+  projectId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', maxLength: 128, description: 'Vercel project id (prj_…) or name' }),
+  teamId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', maxLength: 128, description: 'team_… for team-owned projects' }))
 }, { $id: 'VercelLinkConfig', additionalProperties: false })
 
 export const SanityLinkConfig = Type.Object({
-  projectId: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
-  dataset: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' })
+  projectId: Type.String({ pattern: '^[a-z0-9]{1,64}$', maxLength: 64 }),
+  dataset: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', maxLength: 64 })
 }, { $id: 'SanityLinkConfig', additionalProperties: false })
 
 export const SupabaseLinkConfig = Type.Object({
-  projectRef: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
+  projectRef: Type.String({ pattern: '^[a-z0-9]{1,64}$', maxLength: 64 }),
   databaseUrl: Type.Optional(Type.String({
     pattern: '^postgres(ql)?://[^\\s\\u0000]+$',
     maxLength: 2048,
