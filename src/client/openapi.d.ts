@@ -1237,58 +1237,9 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Every 4xx and 5xx response has this body */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                    Vary: components["headers"]["Vary"];
-                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": components["schemas"]["Error"];
-                };
-            };
-            /** @description Every 4xx and 5xx response has this body */
-            500: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                    Vary: components["headers"]["Vary"];
-                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": components["schemas"]["Error"];
-                };
-            };
-            /** @description Every 4xx and 5xx response has this body */
-            503: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
-                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
-                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
-                    Vary: components["headers"]["Vary"];
-                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
-                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["Error400"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
         };
     };
     getSession: {

@@ -62,8 +62,13 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Prometheus metrics: request durations by route and status, process metrics',
       description: 'The Prometheus text exposition format; scrape it from inside the deployment (see docs/operations.md).',
       security: PUBLIC,
-      produces: ['text/plain'],
-      response: { 200: Type.String({ maxLength: 10_000_000, description: 'Prometheus text exposition format' }) }
+      response: {
+        // Only the 200 is text: errors stay the JSON Error body.
+        200: {
+          description: 'Prometheus text exposition format',
+          content: { 'text/plain': { schema: Type.String({ maxLength: 10_000_000 }) } }
+        }
+      }
     }
   }, async (_request, reply) => {
     reply.type(fastify.metrics.registry.contentType)
