@@ -134,6 +134,21 @@ export async function createContractChecker () {
     checkBody(method, route, status, body)
   }
 
+  /** One parsed event-stream message against the StreamEvent union (its `data:` line parsed as JSON). */
+  function checkStreamMessage (message: { event?: string, id?: string, data?: string, retry?: number }) {
+    if (message.event === undefined) return // a comment (:hb) or a bare retry: hint
+    let data: unknown
+    try {
+      data = JSON.parse(message.data ?? '')
+    } catch {
+      violations.push(`event ${message.event}: data is not JSON`)
+      return
+    }
+    const item = { event: message.event, data, ...(message.id === undefined ? {} : { id: message.id }), ...(message.retry === undefined ? {} : { retry: message.retry }) }
+    const validate = ajv.getSchema(`${DOCUMENT_ID}#/components/schemas/StreamEvent`) ?? ajv.compile({ $ref: `${DOCUMENT_ID}#/components/schemas/StreamEvent` })
+    if (!validate(item)) violations.push(`event ${message.event}: ${ajv.errorsText(validate.errors)}`)
+  }
+
   const routeOf = (request: FastifyRequest) => (request.is404 ? undefined : request.routeOptions.url)
 
   /**
@@ -168,5 +183,5 @@ export async function createContractChecker () {
     return payload
   }
 
-  return { onRequest, onSend, violations, check, checkHead }
+  return { onRequest, onSend, violations, check, checkHead, checkStreamMessage }
 }
