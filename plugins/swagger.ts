@@ -3,6 +3,9 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { SHARED_SCHEMAS } from '../src/schemas/index.js'
 import { SESSION_COOKIE } from './auth.js'
+import { addStandardResponses } from '../src/schemas/standard-responses.js'
+import { transformDocument } from '../src/openapi-transform.js'
+import { WEBHOOK_SECURITY_SCHEMES } from '../src/schemas/webhooks.js'
 
 /**
  * The OpenAPI 3.1 document, generated from the routes' TypeBox schemas. Shared schemas are added
@@ -11,32 +14,50 @@ import { SESSION_COOKIE } from './auth.js'
  */
 export default fp(async function swaggerPlugin (fastify) {
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema)
+  // Before any route: the statuses every route of a kind can answer (src/schemas/standard-responses.ts).
+  fastify.addHook('onRoute', addStandardResponses)
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'integration-status',
-        version: '1.0.0',
+        version: '2.0.0',
         description: 'Live status of a project\'s provider connections (GET /api/providers lists the providers). ' +
           'Every 4xx/5xx response has the `Error` body; its `code` is stable. ' +
           'A request the HTTP parser cannot read (broken framing, or headers over 16 KiB in all) is answered on any path, ' +
           'before routing, with 400 `BAD_REQUEST` or 431 `HEADERS_TOO_LARGE`, and the connection is closed.'
       },
-      servers: [],
+      // Relative: the document is served by the service it describes, wherever that is mounted.
+      // x-internal false: browsers of the workspace call it too, not only backend services.
+      servers: [{ url: '/', description: 'This service, in whichever environment serves the document (local, staging or production)', ...{ 'x-internal': false } }],
       tags: [
+        { name: 'status', description: 'The project\'s integrations as the caller may see them' },
+        { name: 'events', description: 'Live updates (Server-Sent Events)' },
+        { name: 'actions', description: 'Quick actions on integrations, and OAuth connect/reconnect' },
         { name: 'integrations', description: 'Linking providers to projects' },
+        { name: 'rollout', description: 'Who gets the new integrations UI' },
         { name: 'auth', description: 'Browser sessions' },
         { name: 'providers', description: 'The providers this service can link' },
+        { name: 'webhooks', description: 'Signed deliveries from the providers' },
+        { name: 'host', description: 'The host workspace\'s action worker' },
         { name: 'operations', description: 'Health and metrics' }
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An HS256 JWT from the host workspace (claims sub, roles, team, exp), handled per RFC8725: one algorithm, never "none", exp required'
+          },
           cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
-          hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' }
+          hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' },
+          ...WEBHOOK_SECURITY_SCHEMES
         }
       }
     },
+    // Only an OpenAPI document is ever generated here (never Swagger 2's swaggerObject).
+    transformObject: (documentObject) => transformDocument((documentObject as { openapiObject: Record<string, unknown> }).openapiObject),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }

@@ -113,6 +113,8 @@ export interface BuildOptions {
   now?: () => number
   /** 'jwks': an identity provider on loopback is configured too, and `token()`/`as()` sign with its key. */
   tokenKind?: TokenKind
+  /** Runs on the app before it is ready (extra hooks a test needs). */
+  beforeReady?: (app: FastifyInstance) => void
 }
 
 export interface TestApp {
@@ -170,7 +172,10 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   const pglite = config.databaseUrl ? undefined : await freshPglite()
   const app = buildApp({ config, logStream, ...(pglite ? { pglite } : {}), ...(options.now ? { now: options.now } : {}) })
   const checker = options.contract === false ? undefined : await createContractChecker()
-  if (checker) app.addHook('onSend', checker.hook)
+  if (checker) {
+    app.addHook('onRequest', checker.onRequest)
+    app.addHook('onSend', checker.onSend)
+  }
 
   t.teardown(async () => {
     await app.close()
@@ -182,6 +187,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
       if (options.env?.REDIS_PREFIX === undefined) await deleteKeys(config.redisUrl!, config.redisPrefix)
     }
   })
+  options.beforeReady?.(app)
   await app.ready()
   let url = ''
   if (options.listen) {

@@ -15,6 +15,8 @@
  * @typedef {import('../src/client/openapi.js').components['schemas']['StatusEnvelope']} StatusEnvelope
  * @typedef {import('../src/client/openapi.js').components['schemas']['IntegrationStatus']} IntegrationStatus
  * @typedef {import('../src/client/openapi.js').components['schemas']['Action']} Action
+ * @typedef {import('../src/client/openapi.js').components['schemas']['StreamEvent']} StreamEvent one message of the event stream, from openapi.yaml
+ * @typedef {StreamEvent['event']} StreamEventName
  * @typedef {'starting' | 'disabled' | 'connecting' | 'streaming' | 'reconnecting' | 'polling' | 'closed'} Connection
  * @typedef {{ envelope?: StatusEnvelope, connection: Connection, lastEventId?: number, leader: boolean, enabled?: boolean }} ClientState
  * @typedef {{ setTimeout: (fn: () => void, ms: number) => unknown, clearTimeout: (id: any) => void }} Timers
@@ -190,7 +192,7 @@ export function createStatusClient (options) {
     /** @param {MessageEvent} event */
     const id = (event) => (event.lastEventId === '' ? undefined : Number(event.lastEventId))
     es.addEventListener('ready', (event) => {
-      const ready = JSON.parse(/** @type {MessageEvent} */ (event).data)
+      const ready = dataOf('ready', event)
       if (state.lastEventId === undefined) advance(ready.position)
       attempt = 0
       stopPolling()
@@ -202,12 +204,12 @@ export function createStatusClient (options) {
       armHealthCheck()
       const message = /** @type {MessageEvent} */ (event)
       etag = ''
-      applyStatus(JSON.parse(message.data), id(message))
+      applyStatus(dataOf('status', message), id(message))
     })
     es.addEventListener('action', (event) => {
       armHealthCheck()
       const message = /** @type {MessageEvent} */ (event)
-      applyAction(JSON.parse(message.data), id(message))
+      applyAction(dataOf('action', message), id(message))
     })
     es.addEventListener('reset', (event) => {
       // Too far behind to replay: take a new snapshot, then continue from the reset's position.
@@ -402,6 +404,17 @@ export function createStatusClient (options) {
       update({ connection: 'closed', leader: false })
     }
   }
+}
+
+/**
+ * The data of a stream event, typed by its name from openapi.yaml's StreamEvent union.
+ * @template {StreamEventName} E
+ * @param {E} _name the SSE event name the listener was added for
+ * @param {Event} event
+ * @returns {Extract<StreamEvent, { event: E }>['data']}
+ */
+function dataOf (_name, event) {
+  return JSON.parse(/** @type {MessageEvent} */ (event).data)
 }
 
 /** @typedef {ReturnType<typeof createStatusClient>} StatusClient */

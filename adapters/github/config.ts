@@ -3,9 +3,9 @@ import { httpUrl, optionalSecret } from '../../src/provider-kit/env.js'
 
 /** A link: the repository and the branch whose activity the status shows. */
 export const GithubLinkConfig = Type.Object({
-  owner: Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', description: 'User or organisation' }),
-  repo: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }),
-  branch: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s~^:?*\\[\\\\]+$', description: 'The tracked branch' })
+  owner: Type.String({ title: 'Owner', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', maxLength: 39, description: 'User or organisation' }),
+  repo: Type.String({ title: 'Repository', pattern: '^[A-Za-z0-9._-]{1,100}$', maxLength: 100 }),
+  branch: Type.String({ title: 'Branch', minLength: 1, maxLength: 255, pattern: '^[^\\s\\u0000~^:?*\\[\\\\]+$', description: 'The tracked branch' })
 }, { $id: 'GithubLinkConfig', additionalProperties: false })
 
 export const GithubEnv = Type.Object({

@@ -3,8 +3,8 @@ import { httpUrl, optionalSecret } from '../../src/provider-kit/env.js'
 
 /** A link: the Sanity project and the dataset whose content the status counts. */
 export const SanityLinkConfig = Type.Object({
-  projectId: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
-  dataset: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' })
+  projectId: Type.String({ title: 'Project', pattern: '^[a-z0-9]{1,64}$', maxLength: 64 }),
+  dataset: Type.String({ title: 'Dataset', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', maxLength: 64 })
 }, { $id: 'SanityLinkConfig', additionalProperties: false })
 
 export const SanityEnv = Type.Object({

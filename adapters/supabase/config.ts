@@ -3,9 +3,11 @@ import { httpUrl, optionalSecret } from '../../src/provider-kit/env.js'
 
 /** A link: the Supabase project, and optionally its database for the latency check. */
 export const SupabaseLinkConfig = Type.Object({
-  projectRef: Type.String({ pattern: '^[a-z0-9]{1,64}$' }),
+  projectRef: Type.String({ title: 'Project ref', pattern: '^[a-z0-9]{1,64}$', maxLength: 64 }),
   databaseUrl: Type.Optional(Type.String({
-    pattern: '^postgres(ql)?://[^\\s]+$',
+    title: 'Database URL',
+    pattern: '^postgres(ql)?://[^\\s\\u0000]+$',
+    writeOnly: true,
     maxLength: 2048,
     description: 'For the latency check. Written here, stored encrypted with the credentials; responses mask its password'
   }))

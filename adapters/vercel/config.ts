@@ -3,8 +3,8 @@ import { httpUrl, optionalSecret } from '../../src/provider-kit/env.js'
 
 /** A link: the Vercel project (and its team, for team-owned projects). */
 export const VercelLinkConfig = Type.Object({
-  projectId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'Vercel project id (prj_…) or name' }),
-  teamId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'team_… for team-owned projects' }))
+  projectId: Type.String({ title: 'Project', pattern: '^[A-Za-z0-9_-]{1,128}$', maxLength: 128, description: 'Vercel project id (prj_…) or name' }),
+  teamId: Type.Optional(Type.String({ title: 'Team', pattern: '^[A-Za-z0-9_-]{1,128}$', maxLength: 128, description: 'team_… for team-owned projects' }))
 }, { $id: 'VercelLinkConfig', additionalProperties: false })
 
 export const VercelEnv = Type.Object({

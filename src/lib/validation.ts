@@ -64,6 +64,21 @@ function refusingUnstorable (validate: Validator): Validator {
   return check as Validator
 }
 
+/**
+ * Header schemas name headers canonically (Idempotency-Key), as the OpenAPI document publishes
+ * them; Node hands them over lower-cased. Fastify lower-cases a header schema itself only for its
+ * default compiler, not for a custom one like this, so the copy compiled here is lower-cased.
+ */
+export function lowerCaseHeaderNames (schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown> | undefined
+  const required = schema.required as string[] | undefined
+  return {
+    ...schema,
+    ...(properties ? { properties: Object.fromEntries(Object.entries(properties).map(([name, value]) => [name.toLowerCase(), value])) } : {}),
+    ...(required ? { required: required.map((name) => name.toLowerCase()) } : {})
+  }
+}
+
 export function buildValidatorFactory (): ValidatorFactory {
   const factory = AjvCompiler()
   return (externalSchemas, serverOptions) => {
@@ -73,8 +88,8 @@ export function buildValidatorFactory (): ValidatorFactory {
     const strict = factory(externalSchemas, strictOptions)
     const lenient = factory(externalSchemas, options)
     return (route) => {
-      const validate = (route.httpPart === 'body' ? strict : lenient)(route)
-      return route.httpPart === 'headers' ? validate : refusingUnstorable(validate)
+      if (route.httpPart === 'headers') return lenient({ ...route, schema: lowerCaseHeaderNames(route.schema as Record<string, unknown>) })
+      return refusingUnstorable((route.httpPart === 'body' ? strict : lenient)(route))
     }
   }
 }

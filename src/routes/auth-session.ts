@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, errorResponses, ref } from '../schemas/common.js'
+import { SetCookie } from '../schemas/http-headers.js'
 import { Session } from '../schemas/session.js'
 import { CSRF_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js'
 
@@ -16,9 +17,14 @@ const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: {} },
     schema: {
       tags: ['auth'],
+      operationId: 'createSession',
       summary: 'Exchange a bearer token for a session cookie',
+      description: 'The host app, holding a bearer token, gets an HttpOnly session cookie (so EventSource and fetch from the page authenticate) and a readable CSRF cookie whose value cookie-authenticated writes send as X-CSRF-Token. Only with a bearer token (400 otherwise).',
       security: [{ bearerAuth: [] }],
-      response: { 200: ref(Session), ...errorResponses(400, 401, 403, 413, 415) }
+      response: {
+        200: { ...ref(Session), description: 'The session; the cookies are set', headers: { 'Set-Cookie': SetCookie } },
+        ...errorResponses(400, 401, 403, 413, 415)
+      }
     }
   }, async (request, reply) => {
     const user = request.user!
@@ -36,7 +42,9 @@ const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: {} },
     schema: {
       tags: ['auth'],
+      operationId: 'getSession',
       summary: 'Who the caller is; for cookie sessions, the CSRF token too',
+      description: 'The caller\'s claims as the service read them (roles per project, team, expiry), from the bearer token or the session cookie.',
       security: BEARER_OR_COOKIE,
       response: { 200: ref(Session), ...errorResponses(400, 401) }
     }
@@ -57,9 +65,14 @@ const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: {} },
     schema: {
       tags: ['auth'],
+      operationId: 'deleteSession',
       summary: 'End the browser session',
+      description: 'Clears the session and CSRF cookies. The token itself stays valid until it expires.',
       security: [{ cookieAuth: [] }, { bearerAuth: [] }],
-      response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413, 415) }
+      response: {
+        204: Type.Null({ description: 'Signed out; the cookies are cleared', headers: { 'Set-Cookie': SetCookie } }),
+        ...errorResponses(400, 401, 403, 413, 415)
+      }
     }
   }, async (_request, reply) => {
     reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' })

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
-import { errorResponses, ref } from '../schemas/common.js'
+import { PUBLIC, errorResponses, ref } from '../schemas/common.js'
 import { Readiness } from '../schemas/health.js'
 
 const READY_TIMEOUT_MS = 2_000
@@ -29,15 +29,21 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/healthz', {
     schema: {
       tags: ['operations'],
+      operationId: 'getHealth',
       summary: 'Liveness: the process answers',
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+      description: 'For orchestrators\' liveness probes: 200 while the process serves requests; touches no dependency.',
+      security: PUBLIC,
+      response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process answers' }) }
     }
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/readyz', {
     schema: {
       tags: ['operations'],
+      operationId: 'getReadiness',
       summary: 'Readiness: the database and the shared-state backend answer, and the instance is not shutting down',
+      description: 'For load balancers\' readiness probes: 200 when PostgreSQL (or the embedded database) and Redis (or the memory backends) answer within 2 s and the instance is not draining, else 503 with the failing check.',
+      security: PUBLIC,
       response: { 200: ref(Readiness), 503: ref(Readiness) }
     }
   }, async (request, reply) => {
@@ -60,14 +66,22 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/metrics', {
     schema: {
       tags: ['operations'],
+      operationId: 'getMetrics',
       summary: 'Prometheus metrics: request durations by route and status, process metrics',
-      description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.',
-      produces: ['text/plain'],
-      response: { 200: Type.String({ description: 'Prometheus text exposition format' }), ...errorResponses(401) }
+      description: 'The Prometheus text exposition format; scrape it from inside the deployment (see docs/operations.md). Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.',
+      security: PUBLIC,
+      response: {
+        // Only the 200 is text: errors stay the JSON Error body.
+        200: {
+          description: 'Prometheus text exposition format',
+          content: { 'text/plain': { schema: Type.String({ maxLength: 10_000_000 }) } }
+        },
+        ...errorResponses(401)
+      }
     }
   }, async (request, reply) => {
     if (!fastify.metrics.authorized(request.headers.authorization)) {
-      throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <METRICS_TOKEN>', { headers: { 'www-authenticate': 'Bearer' } })
+      throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <METRICS_TOKEN>')
     }
     reply.type(fastify.metrics.registry.contentType)
     return fastify.metrics.registry.metrics()

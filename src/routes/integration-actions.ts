@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
+import { RATE_LIMIT_HEADERS } from '../schemas/http-headers.js'
 import { Action, ActionList, IdempotencyHeaders, PostActionBody } from '../schemas/action.js'
 import type { ActionRequest, PreparedAction } from '../actions/actions.js'
 import { faultPoint } from '../lib/fault-points.js'
@@ -51,6 +52,7 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     schema: {
       tags: ['actions'],
+      operationId: 'createAction',
       summary: 'Run a quick action on one of the project\'s integrations',
       description: [
         'Idempotent: send a fresh UUID as `Idempotency-Key`. The same key with the same request returns the same action',
@@ -66,8 +68,10 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           ...ref(Action),
           description: 'Accepted (or replayed): the action record',
           headers: {
-            location: Type.String({ description: '/api/integrations/actions/{id}' }),
-            'idempotent-replayed': Type.Optional(Type.String({ description: '"true" when this answers an earlier request with the same key' }))
+            Location: Type.String({ maxLength: 100, pattern: '^/api/integrations/actions/[0-9a-f-]{36}$', description: '/api/integrations/actions/{id}: where to follow the action' }),
+            'Idempotent-Replayed': Type.Literal('true', { description: 'Only when this answers an earlier request with the same key' }),
+            // Not on a replay: replays are not counted.
+            ...RATE_LIMIT_HEADERS
           }
         },
         ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503)
@@ -105,9 +109,11 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: {} },
     schema: {
       tags: ['actions'],
+      operationId: 'getAction',
       summary: 'One action, as it stands',
+      description: 'Its status, progress, result or error. An action of a project the caller has no role on is 404, as an unknown one.',
       security: BEARER_OR_COOKIE,
-      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      params: Type.Object({ id: Type.String({ format: 'uuid', maxLength: 36 }) }),
       response: { 200: ref(Action), ...errorResponses(400, 401, 404) }
     }
   }, async (request) => {
@@ -121,19 +127,22 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: { roles: 'any' } },
     schema: {
       tags: ['actions'],
+      operationId: 'listActions',
       summary: 'The project\'s recent actions, newest first',
+      description: 'Pages of `limit` actions; pass the answer\'s `nextCursor` as `before` for the next page.',
       security: BEARER_OR_COOKIE,
       querystring: Type.Object({
         projectId: ProjectId,
-        limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-        before: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }))
+        // Optional with a default: the server fills it in, so a client need not send it.
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, format: 'int32', default: 20 })),
+        before: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous page' }))
       }, { additionalProperties: false }),
       response: { 200: ref(ActionList), ...errorResponses(400, 401, 403) }
     }
   }, async (request) => {
     const { projectId, limit, before } = request.query
     const cursor = before === undefined ? undefined : decodeCursor(before)
-    const page = await actions.list(projectId, { limit, ...(cursor ? { before: cursor } : {}) })
+    const page = await actions.list(projectId, { limit: limit ?? 20, ...(cursor ? { before: cursor } : {}) })
     const last = page.items.at(-1)
     return {
       projectId,

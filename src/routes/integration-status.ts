@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
+import { BEARER_OR_COOKIE, NO_NUL, ProjectId, errorResponses, ref } from '../schemas/common.js'
 import { StatusEnvelope } from '../schemas/integration-status.js'
 
 /** True when an If-None-Match list names the tag, compared weakly (RFC 9110 §13.1.2). */
@@ -13,6 +13,18 @@ export function matchesIfNoneMatch (header: string | undefined, etag: string) {
   })
 }
 
+/** On the 200 and on the 304: a client revalidating still learns where the event stream stands. */
+const STATUS_HEADERS = {
+  ETag: Type.String({ maxLength: 100, pattern: '^W/"[A-Za-z0-9_-]+"$', description: 'W/"<hash>" of what this caller sees' }),
+  'Cache-Control': Type.Literal('private, no-cache', { description: 'Per caller; revalidate every time' }),
+  'Events-Position': Type.Integer({
+    minimum: 0,
+    maximum: 999_999_999_999_999,
+    format: 'int64',
+    description: 'Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot'
+  })
+}
+
 const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // The aggregator hands back the same envelope while nothing changed: serialize it once.
   const bodies = new WeakMap<StatusEnvelope, string>()
@@ -21,6 +33,7 @@ const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: { roles: 'any' } },
     schema: {
       tags: ['status'],
+      operationId: 'getIntegrationStatus',
       summary: 'The project\'s integrations as the caller may see them',
       description: [
         'Always all four integrations, in a stable order. Answers within the status deadline whatever the providers do:',
@@ -29,19 +42,17 @@ const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       ].join(' '),
       security: BEARER_OR_COOKIE,
       querystring: Type.Object({ projectId: ProjectId }, { additionalProperties: false }),
+      headers: Type.Object({
+        'If-None-Match': Type.Optional(Type.String({ maxLength: 8192, pattern: NO_NUL, description: 'An ETag of an earlier answer (or a list of them): 304 while it still matches' }))
+      }),
       response: {
         200: {
           ...ref(StatusEnvelope),
           description: 'The envelope; the ETag is the hash of what this caller sees',
           // A plain map: @fastify/swagger turns each property into a documented response header.
-          headers: {
-            etag: Type.String({ description: 'W/"<hash>"' }),
-            'cache-control': Type.String({ description: 'private, no-cache' }),
-            vary: Type.String({ description: 'Authorization, Cookie' }),
-            'events-position': Type.String({ description: 'Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot' })
-          }
+          headers: STATUS_HEADERS
         },
-        304: Type.Null({ description: 'Not modified: the If-None-Match tag still matches; no body' }),
+        304: Type.Null({ description: 'Not modified: the If-None-Match tag still matches; no body', headers: STATUS_HEADERS }),
         ...errorResponses(400, 401, 403)
       }
     }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../errors.js'
-import { BEARER_OR_COOKIE, errorResponses } from '../schemas/common.js'
+import { BEARER_OR_COOKIE, NO_NUL, errorResponses } from '../schemas/common.js'
 
 const EXCHANGE_TIMEOUT_MS = 10_000
 
@@ -23,13 +23,14 @@ const oauthCallbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['actions'],
       summary: `OAuth redirect target for connect/reconnect (${oauthProviders.map(({ manifest }) => manifest.label).join(', ')})`,
-      description: 'Needs the session (cookie or bearer) of the user who started connect/reconnect.',
+      operationId: 'completeOAuthConnection',
+      description: 'Needs the session (cookie or bearer) of the user who started connect/reconnect. The signed, single-use `state` names the project and link config; the code is exchanged, the token proven with a live call, and only then stored encrypted.',
       security: BEARER_OR_COOKIE,
       params: Type.Object({ provider: Type.Union(oauthProviders.map(({ manifest }) => Type.Literal(manifest.key))) }),
       querystring: Type.Object({
-        state: Type.String({ minLength: 1, maxLength: 512 }),
-        code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-        error: Type.Optional(Type.String({ maxLength: 256, description: 'Set by the provider when the user declined' }))
+        state: Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL, description: 'The state this service gave to the provider' }),
+        code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: NO_NUL, description: 'The provider\'s authorization code' })),
+        error: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL, description: 'Set by the provider when the user declined' }))
       }),
       response: {
         200: Type.Object({

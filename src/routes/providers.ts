@@ -25,6 +25,7 @@ const providersRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'listProviders',
       tags: ['providers'],
       summary: 'The providers this service can link, with their link config and credential schemas',
+      description: 'Labels, whether connect goes through OAuth, and the JSON Schemas of each provider\'s link config and credentials (secrets marked writeOnly): what a UI needs to build a link form. The same for every caller.',
       security: BEARER_OR_COOKIE,
       response: { 200: ref(ProviderList), ...errorResponses(401) }
     }

@@ -32,6 +32,7 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: { roles: 'any' } },
     schema: {
       tags: ['rollout'],
+      operationId: 'getRollout',
       summary: 'Whether the project gets the new integrations UI',
       description: [
         'Call before opening streams; when `enabled` is false, render nothing.',
@@ -44,8 +45,7 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         200: {
           ...ref(RolloutState),
           headers: {
-            'cache-control': Type.String({ description: 'private, no-cache' }),
-            vary: Type.String({ description: 'Authorization, Cookie' })
+            'Cache-Control': Type.Literal('private, no-cache', { description: 'Per caller, and it changes at run time: no shared or stored copies' })
           }
         },
         ...errorResponses(400, 401, 403)
@@ -62,7 +62,9 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: manageProject,
     schema: {
       tags: ['rollout'],
+      operationId: 'putProjectRolloutOverride',
       summary: 'Turn the rollout on or off for one project, whatever the configuration and its team say',
+      description: 'Takes effect on every instance at once. 201 when the override is new, 200 when it replaced one.',
       security: BEARER_OR_COOKIE,
       params: ProjectParams,
       body: ref(PutRolloutOverrideBody),
@@ -79,7 +81,9 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: manageProject,
     schema: {
       tags: ['rollout'],
+      operationId: 'deleteProjectRolloutOverride',
       summary: 'Remove the project\'s override; the team and configured rules decide again',
+      description: '404 when the project has no override.',
       security: BEARER_OR_COOKIE,
       params: ProjectParams,
       response: { 204: Type.Null({ description: 'Removed' }), ...errorResponses(400, 401, 403, 404, 413, 415) }
@@ -96,6 +100,7 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     preValidation: teamManager,
     schema: {
       tags: ['rollout'],
+      operationId: 'putTeamRolloutOverride',
       summary: 'Turn the rollout on or off for every project of a team',
       description: 'Only a caller whose token\'s `team` claim is this team and who is owner or admin on at least one project. A project\'s own override still wins.',
       security: BEARER_OR_COOKIE,
@@ -115,7 +120,9 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     preValidation: teamManager,
     schema: {
       tags: ['rollout'],
+      operationId: 'deleteTeamRolloutOverride',
       summary: 'Remove the team\'s override; the configured rules decide again',
+      description: 'Only a caller who may set it (see putTeamRolloutOverride). 404 when the team has no override.',
       security: BEARER_OR_COOKIE,
       params: TeamParams,
       response: { 204: Type.Null({ description: 'Removed' }), ...errorResponses(400, 401, 403, 404, 413, 415) }

@@ -6,6 +6,8 @@ import type { WebhookDelivery } from '../provider-kit/manifest.js'
 import { asObject } from '../provider-kit/signatures.js'
 import { AppError } from '../errors.js'
 import { errorResponses } from '../schemas/common.js'
+import { WEBHOOK_CONTRACTS, type WebhookContract } from '../schemas/webhooks.js'
+import { providerLabel } from '../schemas/integration-link.js'
 import { storable } from '../lib/storable.js'
 import { createWebhookDeliveries } from '../webhooks/deliveries.js'
 import { faultPoint } from '../lib/fault-points.js'
@@ -47,17 +49,27 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const webhook = adapter.webhook
     if (!webhook) continue
     const provider = manifest.key
+    const label = providerLabel(provider)
+    // TODO(#16): the delivery's documented shape still lives in src/schemas/webhooks.ts by key;
+    // it belongs in the manifest's webhook steps. A provider without an entry is documented generically.
+    const contract: WebhookContract | undefined = (WEBHOOK_CONTRACTS as Record<string, WebhookContract>)[provider]
     fastify.post(`/api/webhooks/${webhook.path ?? provider}`, {
+      // The schemas below document the delivery; what validates it is the signature over the raw
+      // bytes (a Buffer here, which no JSON schema describes), checked in the handler.
+      validatorCompiler: () => () => true,
       schema: {
         tags: ['webhooks'],
+        operationId: `receive${label}Webhook`,
         summary: `${manifest.label} webhook deliveries`,
-        description: 'Signed by the provider with the secret in the service\'s configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).',
+        description: `Signed by ${manifest.label} with the secret in the service's configuration${contract ? `: ${contract.signature}` : ''}. ` +
+          'A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.',
+        ...(contract ? { security: [{ [contract.scheme]: [] }], headers: Type.Object(contract.headers), body: contract.body } : { security: [] }),
         response: {
           202: Type.Object({
             received: Type.Literal(true),
             duplicate: Type.Boolean({ description: 'This delivery id was handled before; ignored' }),
-            refreshed: Type.Integer({ minimum: 0, description: 'Links re-checked because of it' })
-          }),
+            refreshed: Type.Integer({ minimum: 0, maximum: 1_000_000, format: 'int32', description: 'Links re-checked because of it' })
+          }, { description: 'Received (or recognised as a redelivery)' }),
           ...errorResponses(400, 401, 409, 413, 415)
         }
       }

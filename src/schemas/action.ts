@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ProjectId, Timestamp, ref } from './common.js'
+import { NO_NUL, ProjectId, Timestamp, ref } from './common.js'
 import { ProviderKeyRef } from './integration-link.js'
 
 export const ActionStatus = Type.Union(
@@ -31,7 +31,7 @@ export const Action = Type.Object({
 export const PostActionBody = Type.Object({
   projectId: ProjectId,
   provider: ProviderKeyRef,
-  action: Type.String({ minLength: 1, maxLength: 64 }),
+  action: Type.String({ minLength: 1, maxLength: 64, pattern: NO_NUL }),
   params: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 20 }))
 }, { $id: 'PostActionBody', additionalProperties: false })
 
@@ -41,8 +41,10 @@ export const ActionList = Type.Object({
   nextCursor: Type.Optional(Type.String({ description: 'Pass as `before` for the next page' }))
 }, { $id: 'ActionList' })
 
+// Canonical name: Fastify lower-cases header schemas for validation, the document keeps it as written.
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.String({
+  'Idempotency-Key': Type.String({
+    maxLength: 36,
     format: 'uuid',
     description: 'A fresh UUID per intended action (IETF draft "The Idempotency-Key HTTP Header Field"); kept 24 h'
   })

@@ -11,6 +11,7 @@ export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-86
 
 export const ProjectId = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$',
+  maxLength: 128,
   description: 'Project identifier, as the host workspace names it',
   examples: ['p_demo']
 })
@@ -37,6 +38,15 @@ export const ErrorBody = Type.Object({
 export function errorResponses (...statuses: number[]) {
   return Object.fromEntries([...statuses, 500].map((status) => [status, ref(ErrorBody)]))
 }
+
+/** OpenAPI security requirement of a public operation (probes, signed webhooks): none. */
+export const PUBLIC: Array<Record<string, string[]>> = []
+
+/**
+ * For free text the server takes: anything but U+0000, which validation refuses in every string
+ * (src/lib/validation.ts), so the schema says what the server does.
+ */
+export const NO_NUL = '^[^\\u0000]*$'
 
 /** OpenAPI security requirement: a bearer token or the browser session cookie. */
 export const BEARER_OR_COOKIE: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { cookieAuth: [] }]

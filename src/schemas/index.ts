@@ -4,7 +4,7 @@ import { Session } from './session.js'
 import { IntegrationLinkList, PatchIntegrationLinkBody } from './integration-link.js'
 import { ProviderInfo, ProviderList } from './providers.js'
 import { Action, ActionList, ActionStatus, PostActionBody } from './action.js'
-import { ReadyEvent, ResetEvent } from './events.js'
+import { ReadyEvent, ResetEvent, STREAM_EVENTS, StreamEvent } from './events.js'
 import { PutRolloutOverrideBody, RolloutOverride, RolloutSource, RolloutState } from './rollout.js'
 import {
   IntegrationAction, IntegrationEnvironment, IntegrationProblem, IntegrationStatus, ProblemCodeSchema, StatusEnvelope, StatusValue
@@ -19,6 +19,6 @@ export const SHARED_SCHEMAS = [
   ErrorBody, Role, Session, Readiness,
   PatchIntegrationLinkBody, IntegrationLinkList,
   StatusValue, ProblemCodeSchema, IntegrationProblem, IntegrationAction, IntegrationEnvironment, IntegrationStatus, StatusEnvelope,
-  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent,
+  ActionStatus, Action, PostActionBody, ActionList, ReadyEvent, ResetEvent, ...Object.values(STREAM_EVENTS), StreamEvent,
   RolloutSource, RolloutState, PutRolloutOverrideBody, RolloutOverride, ProviderInfo, ProviderList
 ]

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ProjectId, Timestamp, ref } from './common.js'
+import { NO_NUL, ProjectId, Timestamp, ref } from './common.js'
 import { ROLLOUT_SOURCES } from '../rollout/rules.js'
 
 /** A team id as the host workspace names it in the token's `team` claim. */
-export const TeamId = Type.String({ minLength: 1, maxLength: 256, description: 'Team id, as in the session token\'s `team` claim', examples: ['t_acme'] })
+export const TeamId = Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL, description: 'Team id, as in the session token\'s `team` claim', examples: ['t_acme'] })
 
 export const RolloutSource = Type.Union(ROLLOUT_SOURCES.map((source) => Type.Literal(source)), {
   $id: 'RolloutSource',

@@ -5,20 +5,24 @@ import { statusApp, setScenario, LINK_CONFIGS } from '../support/status-app.js'
 import { eventually } from '../support/events.js'
 import { createClient, createConfig } from '../../clients/hey-api/src/client/index.js'
 import {
-  getApiIntegrationsActionsById as getAction,
-  getApiIntegrationsEvents as streamEvents,
-  getApiIntegrationsStatus as getIntegrationStatus,
-  postApiIntegrationsActions as createAction,
-  putApiProjectsByProjectIdIntegrationsByKey as putLink
+  createAction,
+  getAction,
+  getIntegrationStatus,
+  putGithubIntegrationLink as putLink,
+  streamIntegrationEvents as streamEvents
 } from '../../clients/hey-api/src/sdk.gen.js'
-import type { Action, ReadyEvent } from '../../clients/hey-api/src/types.gen.js'
+import type { Action, StreamEvent } from '../../clients/hey-api/src/types.gen.js'
+
+/** The data type of one event, by its name, from the contract's StreamEvent union. */
+type DataOf<Name extends StreamEvent['event']> = Extract<StreamEvent, { event: Name }>['data']
 
 /**
  * The second generator: the client @hey-api/openapi-ts wrote into clients/hey-api from
  * openapi.yaml, against the live service over loopback HTTP, through the same scenario as the
  * package: link, status with ETag → 304, action with Idempotency-Key → 202 → poll, SSE events.
- * The SDK functions are named after the operationIds; the aliases above are the only lines
- * that follow those names.
+ * The SDK functions are named after the operationIds. hey-api types what its SSE client yields
+ * as the response schema, but yields each message's parsed `data:`; the contract's schema is the
+ * whole message (`{ event, id, data }`), so data is typed here by event name from that union.
  */
 
 eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (t, backend) => {
@@ -32,7 +36,7 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
   setScenario(s.sim, 'github', providerToken, 'healthy')
   const linked = await putLink({
     client,
-    path: { projectId, key: 'github' },
+    path: { projectId },
     body: { config: { ...LINK_CONFIGS.github }, credentials: { token: providerToken } }
   })
   t.equal(linked.response.status, 201, 'linked')
@@ -54,9 +58,9 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
   const { stream } = await streamEvents({
     client,
     query: { projectId },
-    headers: { 'last-event-id': position },
+    headers: { 'Last-Event-ID': position },
     signal: controller.signal,
-    onSseEvent: (event) => { events.push({ event: event.event, id: event.id, data: event.data }) }
+    onSseEvent: (event) => { events.push({ event: event.event, id: event.id, data: event.data as unknown }) }
   })
   // The generator hands each event's data to the iterator, and its name and id to onSseEvent.
   const yielded: unknown[] = []
@@ -66,19 +70,19 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
     } catch { /* aborted at the end */ }
   })()
   await eventually(() => events.some((e) => e.event === 'ready'), 'the stream is open')
-  const ready = events.find((e) => e.event === 'ready')!.data as ReadyEvent
+  const ready = events.find((e) => e.event === 'ready')!.data as DataOf<'ready'>
   t.equal(ready.resumedFrom, Number(position), 'resumed from the snapshot position')
 
   const key = randomUUID()
   const accepted = await createAction({
     client,
-    headers: { 'idempotency-key': key },
+    headers: { 'Idempotency-Key': key },
     body: { projectId, provider: 'github', action: 'sync' }
   })
   t.equal(accepted.response.status, 202, 'accepted')
   const action = accepted.data!
   t.equal(accepted.response.headers.get('location'), `/api/integrations/actions/${action.id}`)
-  const replay = await createAction({ client, headers: { 'idempotency-key': key }, body: { projectId, provider: 'github', action: 'sync' } })
+  const replay = await createAction({ client, headers: { 'Idempotency-Key': key }, body: { projectId, provider: 'github', action: 'sync' } })
   t.equal(replay.data?.id, action.id, 'the same key: the same action')
 
   let polled: Action | undefined
@@ -88,9 +92,9 @@ eachBackend(t, 'the @hey-api/openapi-ts client drives the live service', async (
   }, 'the action finished')
   t.equal(polled?.status, 'succeeded', 'polled until it succeeded')
 
-  const isOurs = (e: { event: string | undefined, data: unknown }) => e.event === 'action' && (e.data as Action).id === action.id
-  await eventually(() => events.some((e) => isOurs(e) && (e.data as Action).status === 'succeeded'), 'the stream told of its end')
-  const states = events.filter(isOurs).map((e) => (e.data as Action).status)
+  const isOurs = (e: { event: string | undefined, data: unknown }) => e.event === 'action' && (e.data as DataOf<'action'>).id === action.id
+  await eventually(() => events.some((e) => isOurs(e) && (e.data as DataOf<'action'>).status === 'succeeded'), 'the stream told of its end')
+  const states = events.filter(isOurs).map((e) => (e.data as DataOf<'action'>).status)
   t.same([...new Set(states)], ['pending', 'running', 'succeeded'], 'every state, in order')
   // Heartbeat comments reach onSseEvent without data; the iterator skips them.
   t.same(yielded, events.filter((e) => e.data !== undefined).map((e) => e.data), 'the iterator yields the same data')

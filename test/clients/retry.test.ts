@@ -52,7 +52,7 @@ t.test("the service's own 429 carries a Retry-After the helper honours", async (
   await s.link(projectId, 'github')
   const client = createIntegrationStatusClient({ baseUrl: s.url, token: s.token({ sub: 'u_retry', roles: { [projectId]: 'owner' } }) })
   const create = () => client.POST('/api/integrations/actions', {
-    params: { header: { 'idempotency-key': randomUUID() } },
+    params: { header: { 'Idempotency-Key': randomUUID() } },
     body: { projectId, provider: 'github', action: 'sync' }
   })
   // Five new actions a minute per user and project; the sixth is refused.

@@ -22,8 +22,8 @@ eachBackend(t, '@integration-status/client drives the live service', async (t, b
 
   const providerToken = `tok_pkg_${randomUUID()}`
   setScenario(s.sim, 'github', providerToken, 'healthy')
-  const linked = await client.PUT('/api/projects/{projectId}/integrations/{key}', {
-    params: { path: { projectId, key: 'github' } },
+  const linked = await client.PUT('/api/projects/{projectId}/integrations/github', {
+    params: { path: { projectId } },
     body: { config: { ...LINK_CONFIGS.github }, credentials: { token: providerToken } }
   })
   t.equal(linked.response.status, 201, 'linked')
@@ -63,7 +63,7 @@ eachBackend(t, '@integration-status/client drives the live service', async (t, b
 
   const key = randomUUID()
   const accepted = await withRetry(() => client.POST('/api/integrations/actions', {
-    params: { header: { 'idempotency-key': key } },
+    params: { header: { 'Idempotency-Key': key } },
     body: { projectId, provider: 'github', action: 'sync' }
   }))
   t.equal(accepted.response.status, 202, 'accepted')
@@ -71,7 +71,7 @@ eachBackend(t, '@integration-status/client drives the live service', async (t, b
   t.equal(accepted.response.headers.get('location'), `/api/integrations/actions/${action.id}`)
 
   const replay = await client.POST('/api/integrations/actions', {
-    params: { header: { 'idempotency-key': key } },
+    params: { header: { 'Idempotency-Key': key } },
     body: { projectId, provider: 'github', action: 'sync' }
   })
   t.equal(replay.data?.id, action.id, 'the same key: the same action')
@@ -121,7 +121,7 @@ t.test('subscribe() reconnects after a dropped connection and resumes with Last-
 
   const run = async () => {
     const { data } = await client.POST('/api/integrations/actions', {
-      params: { header: { 'idempotency-key': randomUUID() } },
+      params: { header: { 'Idempotency-Key': randomUUID() } },
       body: { projectId, provider: 'github', action: 'sync' }
     })
     return data!.id

@@ -24,6 +24,9 @@ eachBackend(t, 'status events', async (t, backend) => {
     const viewerEvent = await statusEvent(viewer, (e) => github(e).status === 'connected')
     for (const { envelope } of [ownerEvent, viewerEvent]) checker.check('GET', '/api/integrations/status', 200, envelope)
     t.same(checker.violations, [], 'both are StatusEnvelopes as openapi.yaml describes them')
+    for (const message of [...owner.messages, ...viewer.messages]) checker.checkStreamMessage(message)
+    t.same(checker.violations, [], 'every message so far (ready, status) is a StreamEvent as openapi.yaml describes it')
+    t.ok(owner.messages.some((m) => m.event === 'ready') && owner.messages.some((m) => m.event === 'status'), 'ready and status were checked')
     t.match(JSON.stringify(ownerEvent.envelope), LINK_CONFIGS.github.branch, 'the owner sees the branch')
     for (const secret of Object.values(LINK_CONFIGS.github)) {
       t.notMatch(JSON.stringify(viewerEvent.envelope), secret, `the viewer never sees "${secret}"`)

@@ -5,6 +5,7 @@ import { Agent, fetch as undiciFetch } from 'undici'
 import { build, eachBackend } from '../helper.js'
 import { openRawStream, type SseMessage } from '../support/sse.js'
 import { emit, eventually, ids, json } from '../support/events.js'
+import { createContractChecker } from '../contract/contract-checker.js'
 
 const eventsUrl = (base: string, projectId: string, extra = '') => `${base}/api/integrations/events?projectId=${projectId}${extra}`
 
@@ -156,6 +157,9 @@ eachBackend(t, 'GET /api/integrations/events', async (t, backend) => {
     seqs.push((await emit(s.app, projectId, 5)).seq)
     t.match(await expired.until((m) => m.event !== undefined), { event: 'action', id: String(seqs[4]) }, 'live events follow the reset')
     expired.close()
+    const checker = await createContractChecker()
+    for (const message of expired.messages) checker.checkStreamMessage(message)
+    t.same(checker.violations, [], 'ready, reset and action are StreamEvents as openapi.yaml describes them')
 
     const fine = await openRawStream(eventsUrl(s.url, projectId, `&lastEventId=${seqs[2]}`), owner(projectId))
     await fine.until((m) => m.id === String(seqs[4]))

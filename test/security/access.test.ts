@@ -43,7 +43,10 @@ const POLICY: Record<string, Policy> = {
   'delete /api/auth/session': { kind: 'caller' },
   'get /api/providers': { kind: 'caller' },
   'get /api/projects/{projectId}/integrations': { kind: 'project', roles: MANAGE },
-  'put /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
+  'put /api/projects/{projectId}/integrations/github': { kind: 'project', roles: MANAGE },
+  'put /api/projects/{projectId}/integrations/vercel': { kind: 'project', roles: MANAGE },
+  'put /api/projects/{projectId}/integrations/sanity': { kind: 'project', roles: MANAGE },
+  'put /api/projects/{projectId}/integrations/supabase': { kind: 'project', roles: MANAGE },
   'patch /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
   'delete /api/projects/{projectId}/integrations/{key}': { kind: 'project', roles: MANAGE },
   'get /api/integrations/status': { kind: 'project', roles: ALL },
@@ -206,7 +209,9 @@ eachBackendAndTokenKind(t, 'access control over every documented operation', asy
     }
     // Invalid query/path parameters, caller without access: still 403, never a 400 naming the field.
     refused(t, await send(operations.find((op) => op.id === 'get /api/integrations/actions')!, foreign, { url: `/api/integrations/actions?projectId=${P}&limit=9999` }), 403, 'FORBIDDEN', 'actions list with limit=9999, foreign project')
-    refused(t, await send(operations.find((op) => op.id === 'put /api/projects/{projectId}/integrations/{key}')!, foreign, { url: `/api/projects/${P}/integrations/nope` }), 403, 'FORBIDDEN', 'unknown key, foreign project')
+    refused(t, await send(operations.find((op) => op.id === 'patch /api/projects/{projectId}/integrations/{key}')!, foreign, { url: `/api/projects/${P}/integrations/nope` }), 403, 'FORBIDDEN', 'unknown key, foreign project')
+    // The parametric PUT, no longer in the contract but still served for old clients: the same.
+    refused(t, await s.app.inject({ method: 'PUT', url: `/api/projects/${P}/integrations/nope`, headers: foreign, payload: LINK }), 403, 'FORBIDDEN', 'PUT unknown key, foreign project')
   })
 
   t.test('team overrides: only an owner or admin whose token names the team', async (t) => {

@@ -91,7 +91,9 @@ const BY_NAME: Record<string, unknown> = {
 /** The smallest instance of a schema: required properties only (or the first optional for minProperties). */
 export function minimalInstance (document: any, schema: any, names: Names, name?: string): unknown {
   const s = resolve(document, schema)
-  if (name !== undefined && name in names && s?.type !== 'object') return names[name]
+  // A name's value only where the schema takes it (a Sanity projectId is not a project's id).
+  const fits = (value: unknown) => typeof s?.pattern !== 'string' || new RegExp(s.pattern, 'u').test(String(value))
+  if (name !== undefined && name in names && s?.type !== 'object' && fits(names[name])) return names[name]
   if (name !== undefined && name in BY_NAME && s?.type !== 'object') return BY_NAME[name]
   if (!s || typeof s !== 'object') return null
   if ('const' in s) return s.const

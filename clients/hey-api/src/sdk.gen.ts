@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { DeleteApiAuthSessionData, DeleteApiAuthSessionErrors, DeleteApiAuthSessionResponses, DeleteApiIntegrationsRolloutProjectsByProjectIdData, DeleteApiIntegrationsRolloutProjectsByProjectIdErrors, DeleteApiIntegrationsRolloutProjectsByProjectIdResponses, DeleteApiIntegrationsRolloutTeamsByTeamData, DeleteApiIntegrationsRolloutTeamsByTeamErrors, DeleteApiIntegrationsRolloutTeamsByTeamResponses, DeleteApiProjectsByProjectIdIntegrationsByKeyData, DeleteApiProjectsByProjectIdIntegrationsByKeyErrors, DeleteApiProjectsByProjectIdIntegrationsByKeyResponses, GetApiAuthSessionData, GetApiAuthSessionErrors, GetApiAuthSessionResponses, GetApiIntegrationsActionsByIdData, GetApiIntegrationsActionsByIdErrors, GetApiIntegrationsActionsByIdResponses, GetApiIntegrationsActionsData, GetApiIntegrationsActionsErrors, GetApiIntegrationsActionsResponses, GetApiIntegrationsEventsData, GetApiIntegrationsEventsErrors, GetApiIntegrationsEventsResponse, GetApiIntegrationsEventsResponses, GetApiIntegrationsOauthByProviderCallbackData, GetApiIntegrationsOauthByProviderCallbackErrors, GetApiIntegrationsOauthByProviderCallbackResponses, GetApiIntegrationsRolloutData, GetApiIntegrationsRolloutErrors, GetApiIntegrationsRolloutResponses, GetApiIntegrationsStatusData, GetApiIntegrationsStatusErrors, GetApiIntegrationsStatusResponses, GetApiProjectsByProjectIdIntegrationsData, GetApiProjectsByProjectIdIntegrationsErrors, GetApiProjectsByProjectIdIntegrationsResponses, GetHealthzData, GetHealthzResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, PatchApiProjectsByProjectIdIntegrationsByKeyData, PatchApiProjectsByProjectIdIntegrationsByKeyErrors, PatchApiProjectsByProjectIdIntegrationsByKeyResponses, PostApiAuthSessionData, PostApiAuthSessionErrors, PostApiAuthSessionResponses, PostApiHostActionsByIdCompleteData, PostApiHostActionsByIdCompleteErrors, PostApiHostActionsByIdCompleteResponses, PostApiHostActionsByIdProgressData, PostApiHostActionsByIdProgressErrors, PostApiHostActionsByIdProgressResponses, PostApiHostActionsClaimData, PostApiHostActionsClaimErrors, PostApiHostActionsClaimResponses, PostApiIntegrationsActionsData, PostApiIntegrationsActionsErrors, PostApiIntegrationsActionsResponses, PostApiWebhooksGithubData, PostApiWebhooksGithubErrors, PostApiWebhooksGithubResponses, PostApiWebhooksSanityData, PostApiWebhooksSanityErrors, PostApiWebhooksSanityResponses, PostApiWebhooksVercelData, PostApiWebhooksVercelErrors, PostApiWebhooksVercelResponses, PutApiIntegrationsRolloutProjectsByProjectIdData, PutApiIntegrationsRolloutProjectsByProjectIdErrors, PutApiIntegrationsRolloutProjectsByProjectIdResponses, PutApiIntegrationsRolloutTeamsByTeamData, PutApiIntegrationsRolloutTeamsByTeamErrors, PutApiIntegrationsRolloutTeamsByTeamResponses, PutApiProjectsByProjectIdIntegrationsByKeyData, PutApiProjectsByProjectIdIntegrationsByKeyErrors, PutApiProjectsByProjectIdIntegrationsByKeyResponses } from './types.gen.js';
+import type { ClaimHostActionsData, ClaimHostActionsErrors, ClaimHostActionsResponses, CompleteHostActionData, CompleteHostActionErrors, CompleteHostActionResponses, CompleteOAuthConnectionData, CompleteOAuthConnectionErrors, CompleteOAuthConnectionResponses, CreateActionData, CreateActionErrors, CreateActionResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, DeleteIntegrationLinkData, DeleteIntegrationLinkErrors, DeleteIntegrationLinkResponses, DeleteProjectRolloutOverrideData, DeleteProjectRolloutOverrideErrors, DeleteProjectRolloutOverrideResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteTeamRolloutOverrideData, DeleteTeamRolloutOverrideErrors, DeleteTeamRolloutOverrideResponses, GetActionData, GetActionErrors, GetActionResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetIntegrationStatusData, GetIntegrationStatusErrors, GetIntegrationStatusResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRolloutData, GetRolloutErrors, GetRolloutResponses, GetSessionData, GetSessionErrors, GetSessionResponses, ListActionsData, ListActionsErrors, ListActionsResponses, ListIntegrationLinksData, ListIntegrationLinksErrors, ListIntegrationLinksResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, PutGithubIntegrationLinkData, PutGithubIntegrationLinkErrors, PutGithubIntegrationLinkResponses, PutProjectRolloutOverrideData, PutProjectRolloutOverrideErrors, PutProjectRolloutOverrideResponses, PutSanityIntegrationLinkData, PutSanityIntegrationLinkErrors, PutSanityIntegrationLinkResponses, PutSupabaseIntegrationLinkData, PutSupabaseIntegrationLinkErrors, PutSupabaseIntegrationLinkResponses, PutTeamRolloutOverrideData, PutTeamRolloutOverrideErrors, PutTeamRolloutOverrideResponses, PutVercelIntegrationLinkData, PutVercelIntegrationLinkErrors, PutVercelIntegrationLinkResponses, ReceiveGithubWebhookData, ReceiveGithubWebhookErrors, ReceiveGithubWebhookResponses, ReceiveSanityWebhookData, ReceiveSanityWebhookErrors, ReceiveSanityWebhookResponses, ReceiveVercelWebhookData, ReceiveVercelWebhookErrors, ReceiveVercelWebhookResponses, ReportHostActionProgressData, ReportHostActionProgressErrors, ReportHostActionProgressResponses, StreamIntegrationEventsData, StreamIntegrationEventsErrors, StreamIntegrationEventsResponse, StreamIntegrationEventsResponses, UpdateIntegrationLinkData, UpdateIntegrationLinkErrors, UpdateIntegrationLinkResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -20,25 +20,31 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 
 /**
  * Liveness: the process answers
+ *
+ * For orchestrators' liveness probes: 200 while the process serves requests; touches no dependency.
  */
-export const getHealthz = <ThrowOnError extends boolean = false>(options?: Options<GetHealthzData, ThrowOnError>) => (options?.client ?? client).get<GetHealthzResponses, unknown, ThrowOnError>({ url: '/healthz', ...options });
+export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({ url: '/healthz', ...options });
 
 /**
  * Readiness: the database and the shared-state backend answer, and the instance is not shutting down
+ *
+ * For load balancers' readiness probes: 200 when PostgreSQL (or the embedded database) and Redis (or the memory backends) answer within 2 s and the instance is not draining, else 503 with the failing check.
  */
-export const getReadyz = <ThrowOnError extends boolean = false>(options?: Options<GetReadyzData, ThrowOnError>) => (options?.client ?? client).get<GetReadyzResponses, GetReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });
+export const getReadiness = <ThrowOnError extends boolean = false>(options?: Options<GetReadinessData, ThrowOnError>) => (options?.client ?? client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError>({ url: '/readyz', ...options });
 
 /**
  * Prometheus metrics: request durations by route and status, process metrics
  *
- * Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.
+ * The Prometheus text exposition format; scrape it from inside the deployment (see docs/operations.md). Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; not served on this port when METRICS_PORT is set.
  */
 export const getMetrics = <ThrowOnError extends boolean = false>(options?: Options<GetMetricsData, ThrowOnError>) => (options?.client ?? client).get<GetMetricsResponses, GetMetricsErrors, ThrowOnError>({ url: '/metrics', ...options });
 
 /**
  * End the browser session
+ *
+ * Clears the session and CSRF cookies. The token itself stays valid until it expires.
  */
-export const deleteApiAuthSession = <ThrowOnError extends boolean = false>(options?: Options<DeleteApiAuthSessionData, ThrowOnError>) => (options?.client ?? client).delete<DeleteApiAuthSessionResponses, DeleteApiAuthSessionErrors, ThrowOnError>({
+export const deleteSession = <ThrowOnError extends boolean = false>(options?: Options<DeleteSessionData, ThrowOnError>) => (options?.client ?? client).delete<DeleteSessionResponses, DeleteSessionErrors, ThrowOnError>({
     security: [{
             in: 'cookie',
             name: 'is_session',
@@ -50,8 +56,10 @@ export const deleteApiAuthSession = <ThrowOnError extends boolean = false>(optio
 
 /**
  * Who the caller is; for cookie sessions, the CSRF token too
+ *
+ * The caller's claims as the service read them (roles per project, team, expiry), from the bearer token or the session cookie.
  */
-export const getApiAuthSession = <ThrowOnError extends boolean = false>(options?: Options<GetApiAuthSessionData, ThrowOnError>) => (options?.client ?? client).get<GetApiAuthSessionResponses, GetApiAuthSessionErrors, ThrowOnError>({
+export const getSession = <ThrowOnError extends boolean = false>(options?: Options<GetSessionData, ThrowOnError>) => (options?.client ?? client).get<GetSessionResponses, GetSessionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -63,8 +71,10 @@ export const getApiAuthSession = <ThrowOnError extends boolean = false>(options?
 
 /**
  * Exchange a bearer token for a session cookie
+ *
+ * The host app, holding a bearer token, gets an HttpOnly session cookie (so EventSource and fetch from the page authenticate) and a readable CSRF cookie whose value cookie-authenticated writes send as X-CSRF-Token. Only with a bearer token (400 otherwise).
  */
-export const postApiAuthSession = <ThrowOnError extends boolean = false>(options?: Options<PostApiAuthSessionData, ThrowOnError>) => (options?.client ?? client).post<PostApiAuthSessionResponses, PostApiAuthSessionErrors, ThrowOnError>({
+export const createSession = <ThrowOnError extends boolean = false>(options?: Options<CreateSessionData, ThrowOnError>) => (options?.client ?? client).post<CreateSessionResponses, CreateSessionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/auth/session',
     ...options
@@ -72,6 +82,8 @@ export const postApiAuthSession = <ThrowOnError extends boolean = false>(options
 
 /**
  * The providers this service can link, with their link config and credential schemas
+ *
+ * Labels, whether connect goes through OAuth, and the JSON Schemas of each provider's link config and credentials (secrets marked writeOnly): what a UI needs to build a link form. The same for every caller.
  */
 export const listProviders = <ThrowOnError extends boolean = false>(options?: Options<ListProvidersData, ThrowOnError>) => (options?.client ?? client).get<ListProvidersResponses, ListProvidersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
@@ -85,8 +97,10 @@ export const listProviders = <ThrowOnError extends boolean = false>(options?: Op
 
 /**
  * List the project's integration links
+ *
+ * Every provider linked to the project, with its config (secrets in configs masked) and whether credentials are stored; never the credentials.
  */
-export const getApiProjectsByProjectIdIntegrations = <ThrowOnError extends boolean = false>(options: Options<GetApiProjectsByProjectIdIntegrationsData, ThrowOnError>) => (options.client ?? client).get<GetApiProjectsByProjectIdIntegrationsResponses, GetApiProjectsByProjectIdIntegrationsErrors, ThrowOnError>({
+export const listIntegrationLinks = <ThrowOnError extends boolean = false>(options: Options<ListIntegrationLinksData, ThrowOnError>) => (options.client ?? client).get<ListIntegrationLinksResponses, ListIntegrationLinksErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -97,9 +111,87 @@ export const getApiProjectsByProjectIdIntegrations = <ThrowOnError extends boole
 });
 
 /**
- * Unlink a provider and forget its credentials
+ * Link GitHub to the project, or replace its link
+ *
+ * The config is a GithubLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
  */
-export const deleteApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError extends boolean = false>(options: Options<DeleteApiProjectsByProjectIdIntegrationsByKeyData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiProjectsByProjectIdIntegrationsByKeyResponses, DeleteApiProjectsByProjectIdIntegrationsByKeyErrors, ThrowOnError>({
+export const putGithubIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<PutGithubIntegrationLinkData, ThrowOnError>) => (options.client ?? client).put<PutGithubIntegrationLinkResponses, PutGithubIntegrationLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'is_session',
+            type: 'apiKey'
+        }],
+    url: '/api/projects/{projectId}/integrations/github',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Link Vercel to the project, or replace its link
+ *
+ * The config is a VercelLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+ */
+export const putVercelIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<PutVercelIntegrationLinkData, ThrowOnError>) => (options.client ?? client).put<PutVercelIntegrationLinkResponses, PutVercelIntegrationLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'is_session',
+            type: 'apiKey'
+        }],
+    url: '/api/projects/{projectId}/integrations/vercel',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Link Sanity to the project, or replace its link
+ *
+ * The config is a SanityLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+ */
+export const putSanityIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<PutSanityIntegrationLinkData, ThrowOnError>) => (options.client ?? client).put<PutSanityIntegrationLinkResponses, PutSanityIntegrationLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'is_session',
+            type: 'apiKey'
+        }],
+    url: '/api/projects/{projectId}/integrations/sanity',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Link Supabase to the project, or replace its link
+ *
+ * The config is a SupabaseLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+ */
+export const putSupabaseIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<PutSupabaseIntegrationLinkData, ThrowOnError>) => (options.client ?? client).put<PutSupabaseIntegrationLinkResponses, PutSupabaseIntegrationLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'is_session',
+            type: 'apiKey'
+        }],
+    url: '/api/projects/{projectId}/integrations/supabase',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Unlink a provider and forget its credentials
+ *
+ * The link and its encrypted credentials are deleted; the status shows the integration as not connected.
+ */
+export const deleteIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<DeleteIntegrationLinkData, ThrowOnError>) => (options.client ?? client).delete<DeleteIntegrationLinkResponses, DeleteIntegrationLinkErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -111,27 +203,10 @@ export const deleteApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError exten
 
 /**
  * Enable, disable or hide an integration from roles
- */
-export const patchApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError extends boolean = false>(options: Options<PatchApiProjectsByProjectIdIntegrationsByKeyData, ThrowOnError>) => (options.client ?? client).patch<PatchApiProjectsByProjectIdIntegrationsByKeyResponses, PatchApiProjectsByProjectIdIntegrationsByKeyErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, {
-            in: 'cookie',
-            name: 'is_session',
-            type: 'apiKey'
-        }],
-    url: '/api/projects/{projectId}/integrations/{key}',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Link a provider to the project, or replace its link
  *
- * The config must match the key (each provider's link config, see GET /api/providers). Credentials are stored encrypted and never returned.
+ * A disabled integration is not checked; roles in hiddenFromRoles see it only as hidden_by_policy.
  */
-export const putApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError extends boolean = false>(options: Options<PutApiProjectsByProjectIdIntegrationsByKeyData, ThrowOnError>) => (options.client ?? client).put<PutApiProjectsByProjectIdIntegrationsByKeyResponses, PutApiProjectsByProjectIdIntegrationsByKeyErrors, ThrowOnError>({
+export const updateIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<UpdateIntegrationLinkData, ThrowOnError>) => (options.client ?? client).patch<UpdateIntegrationLinkResponses, UpdateIntegrationLinkErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -150,7 +225,7 @@ export const putApiProjectsByProjectIdIntegrationsByKey = <ThrowOnError extends 
  *
  * Always all four integrations, in a stable order. Answers within the status deadline whatever the providers do: a provider that is slow, failing or rate limiting shows its last known status with `stale: true` and a `problem`. The `ETag` is `W/"<hash>"`, computed over what this caller sees; send it in `If-None-Match` to get 304 while nothing changed.
  */
-export const getApiIntegrationsStatus = <ThrowOnError extends boolean = false>(options: Options<GetApiIntegrationsStatusData, ThrowOnError>) => (options.client ?? client).get<GetApiIntegrationsStatusResponses, GetApiIntegrationsStatusErrors, ThrowOnError>({
+export const getIntegrationStatus = <ThrowOnError extends boolean = false>(options: Options<GetIntegrationStatusData, ThrowOnError>) => (options.client ?? client).get<GetIntegrationStatusResponses, GetIntegrationStatusErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -162,8 +237,10 @@ export const getApiIntegrationsStatus = <ThrowOnError extends boolean = false>(o
 
 /**
  * The project's recent actions, newest first
+ *
+ * Pages of `limit` actions; pass the answer's `nextCursor` as `before` for the next page.
  */
-export const getApiIntegrationsActions = <ThrowOnError extends boolean = false>(options: Options<GetApiIntegrationsActionsData, ThrowOnError>) => (options.client ?? client).get<GetApiIntegrationsActionsResponses, GetApiIntegrationsActionsErrors, ThrowOnError>({
+export const listActions = <ThrowOnError extends boolean = false>(options: Options<ListActionsData, ThrowOnError>) => (options.client ?? client).get<ListActionsResponses, ListActionsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -178,7 +255,7 @@ export const getApiIntegrationsActions = <ThrowOnError extends boolean = false>(
  *
  * Idempotent: send a fresh UUID as `Idempotency-Key`. The same key with the same request returns the same action (with `Idempotent-Replayed: true`) and never runs it twice; with another request → 422; while the first is still being accepted → 409. Who may run what follows the status's actions[].can. At most 5 a minute per user and project (replays do not count). The 202 means the action is stored; follow it at the Location, or on the event stream.
  */
-export const postApiIntegrationsActions = <ThrowOnError extends boolean = false>(options: Options<PostApiIntegrationsActionsData, ThrowOnError>) => (options.client ?? client).post<PostApiIntegrationsActionsResponses, PostApiIntegrationsActionsErrors, ThrowOnError>({
+export const createAction = <ThrowOnError extends boolean = false>(options: Options<CreateActionData, ThrowOnError>) => (options.client ?? client).post<CreateActionResponses, CreateActionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -194,8 +271,10 @@ export const postApiIntegrationsActions = <ThrowOnError extends boolean = false>
 
 /**
  * One action, as it stands
+ *
+ * Its status, progress, result or error. An action of a project the caller has no role on is 404, as an unknown one.
  */
-export const getApiIntegrationsActionsById = <ThrowOnError extends boolean = false>(options: Options<GetApiIntegrationsActionsByIdData, ThrowOnError>) => (options.client ?? client).get<GetApiIntegrationsActionsByIdResponses, GetApiIntegrationsActionsByIdErrors, ThrowOnError>({
+export const getAction = <ThrowOnError extends boolean = false>(options: Options<GetActionData, ThrowOnError>) => (options.client ?? client).get<GetActionResponses, GetActionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -207,8 +286,10 @@ export const getApiIntegrationsActionsById = <ThrowOnError extends boolean = fal
 
 /**
  * Claim queued host actions (for the host workspace's worker)
+ *
+ * Up to `limit` queued actions whose work belongs to the host workspace (GitHub push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).
  */
-export const postApiHostActionsClaim = <ThrowOnError extends boolean = false>(options: Options<PostApiHostActionsClaimData, ThrowOnError>) => (options.client ?? client).post<PostApiHostActionsClaimResponses, PostApiHostActionsClaimErrors, ThrowOnError>({
+export const claimHostActions = <ThrowOnError extends boolean = false>(options: Options<ClaimHostActionsData, ThrowOnError>) => (options.client ?? client).post<ClaimHostActionsResponses, ClaimHostActionsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/host/actions/claim',
     ...options,
@@ -220,8 +301,10 @@ export const postApiHostActionsClaim = <ThrowOnError extends boolean = false>(op
 
 /**
  * Report progress on a claimed action (also renews the claim)
+ *
+ * The progress object is published on the action and its event stream. 409 when this worker does not hold the action.
  */
-export const postApiHostActionsByIdProgress = <ThrowOnError extends boolean = false>(options: Options<PostApiHostActionsByIdProgressData, ThrowOnError>) => (options.client ?? client).post<PostApiHostActionsByIdProgressResponses, PostApiHostActionsByIdProgressErrors, ThrowOnError>({
+export const reportHostActionProgress = <ThrowOnError extends boolean = false>(options: Options<ReportHostActionProgressData, ThrowOnError>) => (options.client ?? client).post<ReportHostActionProgressResponses, ReportHostActionProgressErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/host/actions/{id}/progress',
     ...options,
@@ -233,8 +316,10 @@ export const postApiHostActionsByIdProgress = <ThrowOnError extends boolean = fa
 
 /**
  * Finish a claimed action
+ *
+ * Succeeded with a result, or failed with an error code and message. 409 when this worker does not hold the action.
  */
-export const postApiHostActionsByIdComplete = <ThrowOnError extends boolean = false>(options: Options<PostApiHostActionsByIdCompleteData, ThrowOnError>) => (options.client ?? client).post<PostApiHostActionsByIdCompleteResponses, PostApiHostActionsByIdCompleteErrors, ThrowOnError>({
+export const completeHostAction = <ThrowOnError extends boolean = false>(options: Options<CompleteHostActionData, ThrowOnError>) => (options.client ?? client).post<CompleteHostActionResponses, CompleteHostActionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/host/actions/{id}/complete',
     ...options,
@@ -247,9 +332,9 @@ export const postApiHostActionsByIdComplete = <ThrowOnError extends boolean = fa
 /**
  * OAuth redirect target for connect/reconnect (GitHub, Vercel, Supabase)
  *
- * Needs the session (cookie or bearer) of the user who started connect/reconnect.
+ * Needs the session (cookie or bearer) of the user who started connect/reconnect. The signed, single-use `state` names the project and link config; the code is exchanged, the token proven with a live call, and only then stored encrypted.
  */
-export const getApiIntegrationsOauthByProviderCallback = <ThrowOnError extends boolean = false>(options: Options<GetApiIntegrationsOauthByProviderCallbackData, ThrowOnError>) => (options.client ?? client).get<GetApiIntegrationsOauthByProviderCallbackResponses, GetApiIntegrationsOauthByProviderCallbackErrors, ThrowOnError>({
+export const completeOAuthConnection = <ThrowOnError extends boolean = false>(options: Options<CompleteOAuthConnectionData, ThrowOnError>) => (options.client ?? client).get<CompleteOAuthConnectionResponses, CompleteOAuthConnectionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -262,39 +347,65 @@ export const getApiIntegrationsOauthByProviderCallback = <ThrowOnError extends b
 /**
  * GitHub webhook deliveries
  *
- * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
+ * Signed by GitHub with the secret in the service's configuration: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(GITHUB_WEBHOOK_SECRET, body)>`. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.
  */
-export const postApiWebhooksGithub = <ThrowOnError extends boolean = false>(options?: Options<PostApiWebhooksGithubData, ThrowOnError>) => (options?.client ?? client).post<PostApiWebhooksGithubResponses, PostApiWebhooksGithubErrors, ThrowOnError>({ url: '/api/webhooks/github', ...options });
+export const receiveGithubWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveGithubWebhookData, ThrowOnError>) => (options.client ?? client).post<ReceiveGithubWebhookResponses, ReceiveGithubWebhookErrors, ThrowOnError>({
+    security: [{ name: 'X-Hub-Signature-256', type: 'apiKey' }],
+    url: '/api/webhooks/github',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Vercel webhook deliveries
  *
- * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
+ * Signed by Vercel with the secret in the service's configuration: `x-vercel-signature: <hex HMAC-SHA1(VERCEL_WEBHOOK_SECRET, body)>` (the webhook's secret or the integration's client secret). A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.
  */
-export const postApiWebhooksVercel = <ThrowOnError extends boolean = false>(options?: Options<PostApiWebhooksVercelData, ThrowOnError>) => (options?.client ?? client).post<PostApiWebhooksVercelResponses, PostApiWebhooksVercelErrors, ThrowOnError>({ url: '/api/webhooks/vercel', ...options });
+export const receiveVercelWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveVercelWebhookData, ThrowOnError>) => (options.client ?? client).post<ReceiveVercelWebhookResponses, ReceiveVercelWebhookErrors, ThrowOnError>({
+    security: [{ name: 'X-Vercel-Signature', type: 'apiKey' }],
+    url: '/api/webhooks/vercel',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Sanity webhook deliveries
  *
- * Signed by the provider with the secret in the service's configuration; anything else is 401. A delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died).
+ * Signed by Sanity with the secret in the service's configuration: `sanity-webhook-signature: t=<epoch ms>,v1=<base64url HMAC-SHA256(SANITY_WEBHOOK_SECRET, t + "." + body)>`. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.
  */
-export const postApiWebhooksSanity = <ThrowOnError extends boolean = false>(options?: Options<PostApiWebhooksSanityData, ThrowOnError>) => (options?.client ?? client).post<PostApiWebhooksSanityResponses, PostApiWebhooksSanityErrors, ThrowOnError>({ url: '/api/webhooks/sanity', ...options });
+export const receiveSanityWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveSanityWebhookData, ThrowOnError>) => (options.client ?? client).post<ReceiveSanityWebhookResponses, ReceiveSanityWebhookErrors, ThrowOnError>({
+    security: [{ name: 'Sanity-Webhook-Signature', type: 'apiKey' }],
+    url: '/api/webhooks/sanity',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Live status and action events of a project (Server-Sent Events)
  *
  * A Server-Sent Events stream of the project's changes. Every event has an `id:`, strictly increasing per project.
  *
- * - `ready` ([ReadyEvent](#/components/schemas/ReadyEvent)): always the first message, with the current position (and `retry:`). Without a resume id it carries `id: <position>`.
- * - `status` ([StatusEnvelope](#/components/schemas/StatusEnvelope)): the envelope as this caller's role sees it, sent when that view's `hash` changes.
- * - `action` ([Action](#/components/schemas/Action)): every state change and progress report of an action of the project.
- * - `reset` ([ResetEvent](#/components/schemas/ResetEvent)): the resume id cannot be replayed (older than the retention, more than the replay cap, or unknown): fetch the status again.
+ * - `ready` ([ReadyStreamEvent](#/components/schemas/ReadyStreamEvent), data [ReadyEvent](#/components/schemas/ReadyEvent)): always the first message, with the current position (and `retry:`). Without a resume id it carries `id: <position>`.
+ * - `status` ([StatusStreamEvent](#/components/schemas/StatusStreamEvent), data [StatusEnvelope](#/components/schemas/StatusEnvelope)): the envelope as this caller's role sees it, sent when that view's `hash` changes.
+ * - `action` ([ActionStreamEvent](#/components/schemas/ActionStreamEvent), data [Action](#/components/schemas/Action)): every state change and progress report of an action of the project.
+ * - `reset` ([ResetStreamEvent](#/components/schemas/ResetStreamEvent), data [ResetEvent](#/components/schemas/ResetEvent)): the resume id cannot be replayed (older than the retention, more than the replay cap, or unknown): fetch the status again.
+ *
+ * **Typed events.** OpenAPI 3.1 has no field for the items of a stream. The `text/event-stream` schema is the [StreamEvent](#/components/schemas/StreamEvent) union (`oneOf`, discriminated by `event`): the shape of *one* message once parsed (`event`, `id`, `retry`, and `data` = the JSON of its `data:` line), as OpenAPI 3.2's `itemSchema` would say; `x-sse-events` maps each event name to its message component for tools that read it.
  * - `:hb` comments keep the connection alive (SSE_HEARTBEAT_MS).
  *
  * **No race between snapshot and stream:** `GET /api/integrations/status` answers an `Events-Position` header; open the stream with `Last-Event-ID` (or `?lastEventId=`) set to it. A reconnecting `EventSource` sends its last id itself and receives every event after it, then live ones, none twice.
  * Compressed (gzip, deflate) when accepted, flushed after every event. When the instance shuts down the stream ends after a `retry:` hint; reconnecting resumes elsewhere with nothing lost.
  */
-export const getApiIntegrationsEvents = <ThrowOnError extends boolean = false>(options: Options<GetApiIntegrationsEventsData, ThrowOnError, GetApiIntegrationsEventsResponse>) => (options.client ?? client).sse.get<GetApiIntegrationsEventsResponses, GetApiIntegrationsEventsErrors, ThrowOnError>({
+export const streamIntegrationEvents = <ThrowOnError extends boolean = false>(options: Options<StreamIntegrationEventsData, ThrowOnError, StreamIntegrationEventsResponse>) => (options.client ?? client).sse.get<StreamIntegrationEventsResponses, StreamIntegrationEventsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -309,7 +420,7 @@ export const getApiIntegrationsEvents = <ThrowOnError extends boolean = false>(o
  *
  * Call before opening streams; when `enabled` is false, render nothing. Rules in order: project override > team override > project allowlist > team allowlist > percentage of teams (when a team is known) > default. The team is the project's, else the caller's `team` claim. Overrides take effect on every instance at once.
  */
-export const getApiIntegrationsRollout = <ThrowOnError extends boolean = false>(options: Options<GetApiIntegrationsRolloutData, ThrowOnError>) => (options.client ?? client).get<GetApiIntegrationsRolloutResponses, GetApiIntegrationsRolloutErrors, ThrowOnError>({
+export const getRollout = <ThrowOnError extends boolean = false>(options: Options<GetRolloutData, ThrowOnError>) => (options.client ?? client).get<GetRolloutResponses, GetRolloutErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -321,8 +432,10 @@ export const getApiIntegrationsRollout = <ThrowOnError extends boolean = false>(
 
 /**
  * Remove the project's override; the team and configured rules decide again
+ *
+ * 404 when the project has no override.
  */
-export const deleteApiIntegrationsRolloutProjectsByProjectId = <ThrowOnError extends boolean = false>(options: Options<DeleteApiIntegrationsRolloutProjectsByProjectIdData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiIntegrationsRolloutProjectsByProjectIdResponses, DeleteApiIntegrationsRolloutProjectsByProjectIdErrors, ThrowOnError>({
+export const deleteProjectRolloutOverride = <ThrowOnError extends boolean = false>(options: Options<DeleteProjectRolloutOverrideData, ThrowOnError>) => (options.client ?? client).delete<DeleteProjectRolloutOverrideResponses, DeleteProjectRolloutOverrideErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -334,8 +447,10 @@ export const deleteApiIntegrationsRolloutProjectsByProjectId = <ThrowOnError ext
 
 /**
  * Turn the rollout on or off for one project, whatever the configuration and its team say
+ *
+ * Takes effect on every instance at once. 201 when the override is new, 200 when it replaced one.
  */
-export const putApiIntegrationsRolloutProjectsByProjectId = <ThrowOnError extends boolean = false>(options: Options<PutApiIntegrationsRolloutProjectsByProjectIdData, ThrowOnError>) => (options.client ?? client).put<PutApiIntegrationsRolloutProjectsByProjectIdResponses, PutApiIntegrationsRolloutProjectsByProjectIdErrors, ThrowOnError>({
+export const putProjectRolloutOverride = <ThrowOnError extends boolean = false>(options: Options<PutProjectRolloutOverrideData, ThrowOnError>) => (options.client ?? client).put<PutProjectRolloutOverrideResponses, PutProjectRolloutOverrideErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -351,8 +466,10 @@ export const putApiIntegrationsRolloutProjectsByProjectId = <ThrowOnError extend
 
 /**
  * Remove the team's override; the configured rules decide again
+ *
+ * Only a caller who may set it (see putTeamRolloutOverride). 404 when the team has no override.
  */
-export const deleteApiIntegrationsRolloutTeamsByTeam = <ThrowOnError extends boolean = false>(options: Options<DeleteApiIntegrationsRolloutTeamsByTeamData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiIntegrationsRolloutTeamsByTeamResponses, DeleteApiIntegrationsRolloutTeamsByTeamErrors, ThrowOnError>({
+export const deleteTeamRolloutOverride = <ThrowOnError extends boolean = false>(options: Options<DeleteTeamRolloutOverrideData, ThrowOnError>) => (options.client ?? client).delete<DeleteTeamRolloutOverrideResponses, DeleteTeamRolloutOverrideErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
@@ -367,7 +484,7 @@ export const deleteApiIntegrationsRolloutTeamsByTeam = <ThrowOnError extends boo
  *
  * Only a caller whose token's `team` claim is this team and who is owner or admin on at least one project. A project's own override still wins.
  */
-export const putApiIntegrationsRolloutTeamsByTeam = <ThrowOnError extends boolean = false>(options: Options<PutApiIntegrationsRolloutTeamsByTeamData, ThrowOnError>) => (options.client ?? client).put<PutApiIntegrationsRolloutTeamsByTeamResponses, PutApiIntegrationsRolloutTeamsByTeamErrors, ThrowOnError>({
+export const putTeamRolloutOverride = <ThrowOnError extends boolean = false>(options: Options<PutTeamRolloutOverrideData, ThrowOnError>) => (options.client ?? client).put<PutTeamRolloutOverrideResponses, PutTeamRolloutOverrideErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'is_session',
