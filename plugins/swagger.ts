@@ -5,14 +5,31 @@ import { SHARED_SCHEMAS } from '../src/schemas/index.js'
 import { SESSION_COOKIE } from './auth.js'
 import { addStandardResponses } from '../src/schemas/standard-responses.js'
 import { transformDocument } from '../src/openapi-transform.js'
-import { WEBHOOK_SECURITY_SCHEMES } from '../src/schemas/webhooks.js'
+import { webhookSecurityScheme } from '../src/provider-kit/webhook-contract.js'
 
 /**
  * The OpenAPI 3.1 document, generated from the routes' TypeBox schemas. Shared schemas are added
  * by $id first, and component names are their $ids, so clients generated from openapi.yaml get
  * stable, readable type names. Must be registered before any route.
  */
+type SecurityScheme =
+  | { type: 'http', scheme: 'bearer', bearerFormat?: string, description: string }
+  | { type: 'apiKey', in: 'header' | 'cookie', name: string, description?: string }
+
+const BEARER_DESCRIPTION = 'A JWT from the host workspace (claims sub, roles, team, exp): HS256 with the service\'s secret, ' +
+  'or RS256/ES256/EdDSA signed by the identity provider (AUTH_JWKS_URL), handled per RFC8725: an explicit algorithm list, never "none", exp required'
+
 export default fp(async function swaggerPlugin (fastify) {
+  const securitySchemes: Record<string, SecurityScheme> = {
+    bearerAuth: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: BEARER_DESCRIPTION
+    },
+    cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+    hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' }
+  }
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema)
   // Before any route: the statuses every route of a kind can answer (src/schemas/standard-responses.ts).
   fastify.addHook('onRoute', addStandardResponses)
@@ -43,23 +60,21 @@ export default fp(async function swaggerPlugin (fastify) {
         { name: 'operations', description: 'Health and metrics' }
       ],
       components: {
-        securitySchemes: {
-          bearerAuth: {
-            type: 'http',
-            scheme: 'bearer',
-            bearerFormat: 'JWT',
-            description: 'An HS256 JWT from the host workspace (claims sub, roles, team, exp), handled per RFC8725: one algorithm, never "none", exp required'
-          },
-          cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
-          hostWorker: { type: 'http', scheme: 'bearer', description: 'HOST_WORKER_TOKEN, for the host workspace\'s action worker' },
-          ...WEBHOOK_SECURITY_SCHEMES
-        }
+        securitySchemes
       }
     },
     // Only an OpenAPI document is ever generated here (never Swagger 2's swaggerObject).
     transformObject: (documentObject) => transformDocument((documentObject as { openapiObject: Record<string, unknown> }).openapiObject),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    }
+  })
+  // The webhook signatures of the registered providers: known once they are, before any document
+  // is built (swagger reads this object when it builds one).
+  fastify.addHook('onReady', async () => {
+    for (const { adapter } of fastify.aggregator.providers()) {
+      const contract = adapter.webhook?.contract
+      if (contract) securitySchemes[contract.scheme] = webhookSecurityScheme(contract)
     }
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })

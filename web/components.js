@@ -579,7 +579,7 @@ class IntegrationSettings extends IntegrationElement {
       `<button type="button" data-form-cancel>${escape(t('form.cancel'))}</button></div>` +
       '<p class="msg form-msg" part="message" hidden></p></form>'
     const form = /** @type {HTMLFormElement} */ (slot.querySelector('form'))
-    // Not in form.dataset: a form's named fields shadow its properties (Sanity's config has a "dataset").
+    // Not in form.dataset: a form's named fields shadow its properties (a config may have a field called "dataset").
     this.formSpecs.set(form, { provider, mode, oauth: entry.oauth, config: Object.fromEntries(Object.entries(config).filter(([, s]) => !s.writeOnly)) })
     const cancel = /** @type {HTMLButtonElement} */ (form.querySelector('[data-form-cancel]'))
     cancel.onclick = () => this.closeForm(provider, true)

@@ -1,3 +1,5 @@
+import { Type } from '@sinclair/typebox'
+import { webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
 import { createHmac } from 'node:crypto'
 import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
 import { asObject, constantTimeEqual, headerValue } from '../../src/provider-kit/signatures.js'
@@ -11,6 +13,7 @@ export function verifyGithub (secret: string, body: Buffer, header: string | und
 /** Deliveries name the repository: links with that owner and repo are re-checked. */
 export const githubWebhook = (secret: string | undefined): WebhookSteps => ({
   secret,
+  contract: GITHUB_WEBHOOK_CONTRACT,
   verify: (key, body, headers) => verifyGithub(key, body, headerValue(headers, 'x-hub-signature-256')),
   read (body, headers) {
     const fullName = asObject(body.repository).full_name
@@ -18,3 +21,20 @@ export const githubWebhook = (secret: string | undefined): WebhookSteps => ({
     return { id: headerValue(headers, 'x-github-delivery'), match: owner && repo ? { owner, repo } : undefined, event: headerValue(headers, 'x-github-event') ?? 'unknown' }
   }
 })
+
+/** What the contract says of a delivery: the signature header and the parts the service reads. */
+export const GITHUB_WEBHOOK_CONTRACT: WebhookContract = {
+  scheme: 'githubSignature',
+  header: 'X-Hub-Signature-256',
+  signature: '`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(GITHUB_WEBHOOK_SECRET, body)>`',
+  headers: {
+    'X-Hub-Signature-256': Type.Optional(Type.String({ maxLength: 71, pattern: '^sha256=[0-9a-f]{64}$', description: 'Required: without a valid one the delivery is refused (401)' })),
+    'X-GitHub-Event': Type.Optional(webhookText(100, 'The event (push, check_suite, …); logged')),
+    'X-GitHub-Delivery': Type.Optional(webhookText(200, 'The delivery id: a second delivery with it is acknowledged and ignored'))
+  },
+  body: Type.Object({
+    repository: Type.Optional(Type.Object({
+      full_name: Type.Optional(webhookText(200, 'owner/repo: the links whose config names it are re-checked'))
+    }))
+  }, { description: 'A GitHub webhook payload; only repository.full_name is read' })
+}

@@ -1,3 +1,5 @@
+import { Type } from '@sinclair/typebox'
+import { webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
 import { createHmac } from 'node:crypto'
 import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
 import { constantTimeEqual, headerValue } from '../../src/provider-kit/signatures.js'
@@ -21,6 +23,7 @@ export function verifySanity (secret: string, body: Buffer, header: string | und
 /** GROQ webhooks say which project in a header: links to that project are re-checked. */
 export const sanityWebhook = (secret: string | undefined): WebhookSteps => ({
   secret,
+  contract: SANITY_WEBHOOK_CONTRACT,
   verify: (key, body, headers) => verifySanity(key, body, headerValue(headers, 'sanity-webhook-signature')),
   read (_body, headers) {
     const projectId = headerValue(headers, 'sanity-project-id')
@@ -31,3 +34,18 @@ export const sanityWebhook = (secret: string | undefined): WebhookSteps => ({
     }
   }
 })
+
+/** What the contract says of a delivery: the signature header and the parts the service reads. */
+export const SANITY_WEBHOOK_CONTRACT: WebhookContract = {
+  scheme: 'sanitySignature',
+  header: 'Sanity-Webhook-Signature',
+  signature: '`sanity-webhook-signature: t=<epoch ms>,v1=<base64url HMAC-SHA256(SANITY_WEBHOOK_SECRET, t + "." + body)>`',
+  headers: {
+    'Sanity-Webhook-Signature': Type.Optional(Type.String({ maxLength: 200, pattern: '^t=\\d+[, ]+v1=[^, ]+$', description: 'Required: without a valid one the delivery is refused (401)' })),
+    'Sanity-Project-Id': Type.Optional(webhookText(64, 'The Sanity project: the links whose config names it are re-checked')),
+    'Idempotency-Key': Type.Optional(webhookText(200, 'The delivery id: a second delivery with it is acknowledged and ignored')),
+    'Sanity-Transaction-Id': Type.Optional(webhookText(200, 'The delivery id when Idempotency-Key is absent')),
+    'Sanity-Operation': Type.Optional(webhookText(20, 'create, update or delete; logged'))
+  },
+  body: Type.Object({}, { description: 'The webhook\'s GROQ projection; not read (the headers say what changed)' })
+}

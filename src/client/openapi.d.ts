@@ -307,7 +307,7 @@ export interface paths {
         put?: never;
         /**
          * Claim queued host actions (for the host workspace's worker)
-         * @description Up to `limit` queued actions whose work belongs to the host workspace (GitHub push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).
+         * @description Up to `limit` queued actions whose work belongs to the host workspace (a provider's push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).
          */
         post: operations["claimHostActions"];
         delete?: never;

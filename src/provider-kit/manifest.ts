@@ -5,6 +5,7 @@ import type { ProviderHttp, ReadOnlyProviderHttp } from './http.js'
 import type { ActionExecutor } from './executor.js'
 import type { StoredCredentials } from './credentials.js'
 import type { ProblemCode } from './failure.js'
+import type { WebhookContract } from './webhook-contract.js'
 
 /**
  * What a provider is: one manifest, registered by the provider's plugin (adapters/<key>/) onto
@@ -156,6 +157,8 @@ export interface WebhookSteps {
   path?: string
   /** The signing secret from the environment; undefined = every delivery is refused (401). */
   secret: string | undefined
+  /** The delivery as the contract documents it (signature header, what is read); optional. */
+  contract?: WebhookContract
   /** Checks the signature over the raw body, in constant time (see ./signatures.ts). */
   verify (secret: string, body: Buffer, headers: IncomingHttpHeaders): boolean
   /** Reads the verified delivery (its JSON body, `{}` when empty). */

@@ -34,7 +34,7 @@ const hostActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['host'],
       operationId: 'claimHostActions',
       summary: 'Claim queued host actions (for the host workspace\'s worker)',
-      description: 'Up to `limit` queued actions whose work belongs to the host workspace (GitHub push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).',
+      description: 'Up to `limit` queued actions whose work belongs to the host workspace (a provider\'s push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).',
       security: HOST_SECURITY,
       body: Type.Object({ workerId: WorkerId, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, format: 'int32', default: 5 })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(HostAction) }), ...errorResponses(400, 401, 413, 415) }

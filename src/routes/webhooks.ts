@@ -6,7 +6,6 @@ import type { WebhookDelivery } from '../provider-kit/manifest.js'
 import { asObject } from '../provider-kit/signatures.js'
 import { AppError } from '../errors.js'
 import { errorResponses } from '../schemas/common.js'
-import { WEBHOOK_CONTRACTS, type WebhookContract } from '../schemas/webhooks.js'
 import { providerLabel } from '../schemas/integration-link.js'
 import { storable } from '../lib/storable.js'
 import { createWebhookDeliveries } from '../webhooks/deliveries.js'
@@ -50,9 +49,8 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!webhook) continue
     const provider = manifest.key
     const label = providerLabel(provider)
-    // TODO(#16): the delivery's documented shape still lives in src/schemas/webhooks.ts by key;
-    // it belongs in the manifest's webhook steps. A provider without an entry is documented generically.
-    const contract: WebhookContract | undefined = (WEBHOOK_CONTRACTS as Record<string, WebhookContract>)[provider]
+    // A provider whose manifest documents no delivery shape is published generically.
+    const contract = webhook.contract
     fastify.post(`/api/webhooks/${webhook.path ?? provider}`, {
       // The schemas below document the delivery; what validates it is the signature over the raw
       // bytes (a Buffer here, which no JSON schema describes), checked in the handler.

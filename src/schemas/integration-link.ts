@@ -15,14 +15,14 @@ const LinkCredentials = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096, pattern: NO_NUL, writeOnly: true, description: 'Provider access token; stored encrypted, never returned' })
 }, { additionalProperties: false })
 
-/** "Github" for github: the provider's part of operation and component names. */
+/** "Acme" for acme: the provider's part of operation and component names. */
 export const providerLabel = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}`
 
 const putLinkBodyId = (key: string) => `Put${providerLabel(key)}IntegrationLinkBody`
 
 /**
  * One PUT body per provider, its config tied to its key, so generated clients cannot send one
- * provider's config to another's link (operations putGithubIntegrationLink, …).
+ * provider's config to another's link (operations put<Key>IntegrationLink).
  */
 const putLinkBody = (key: string, config: TSchema) => Type.Object({
   config: LinkConfigOf(ref(config)),

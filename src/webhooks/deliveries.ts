@@ -55,7 +55,7 @@ export function createWebhookDeliveries (db: Kysely<Database>, leaseMs: number) 
         .execute()
     },
 
-    /** Delivery ids are kept a week: providers redeliver for hours (Sanity ~30 min), never days. */
+    /** Delivery ids are kept a week: providers redeliver for hours (some ~30 min), never days. */
     async prune () {
       await db.deleteFrom('webhook_deliveries').where('received_at', '<', sql<Date>`now() - interval '7 days'`).execute()
     }

@@ -287,7 +287,7 @@ export const getAction = <ThrowOnError extends boolean = false>(options: Options
 /**
  * Claim queued host actions (for the host workspace's worker)
  *
- * Up to `limit` queued actions whose work belongs to the host workspace (GitHub push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).
+ * Up to `limit` queued actions whose work belongs to the host workspace (a provider's push and pull of workspace content), now held by this worker. A claim not reported on within five minutes returns to the queue (three tries).
  */
 export const claimHostActions = <ThrowOnError extends boolean = false>(options: Options<ClaimHostActionsData, ThrowOnError>) => (options.client ?? client).post<ClaimHostActionsResponses, ClaimHostActionsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
