@@ -15,7 +15,7 @@ t.test('GET /api/providers: labels and what linking each provider takes, for any
   t.same(providers.map((p) => p.oauth), [true, false, false, false], 'OAuth only where this service has the provider\'s app')
   const github = providers[0]!
   t.match(github.config, { type: 'object', required: ['owner', 'repo', 'branch'], properties: { owner: { type: 'string', title: 'Owner' }, repo: { title: 'Repository' } } })
-  t.notOk('$id' in github.config, 'a plain JSON Schema')
+  t.equal(github.config.$id, 'GithubLinkConfig', 'the manifest\'s own schema')
   t.match(github.credentials, { required: ['token'], properties: { token: { type: 'string', writeOnly: true, title: String } } })
   t.match(providers[3]!.config.properties.databaseUrl, { writeOnly: true }, 'a secret in a config is marked writeOnly')
 })
