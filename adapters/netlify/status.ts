@@ -87,7 +87,8 @@ export function createNetlifyAdapter ({ apiUrl }: { apiUrl: string }): AdapterDe
         if (production && IN_PROGRESS_STATES.has(production.state)) {
           return { status: 'warning', summary: 'First deploy building', environments }
         }
-        return { status: 'error', summary: recent.length === 0 ? 'No deploys yet' : 'No successful deploy yet', environments }
+        if (environments.length === 0) return { status: 'error', summary: 'No deploys yet' }
+        return { status: 'error', summary: 'No successful deploy yet', environments }
       }
       const deployed = `Live · deployed ${timeAgo(live.publishedAt ?? live.createdAt, ctx.now)}`
       if (!production || !prod || production.state === 'ready') return { status: 'connected', summary: deployed, environments }

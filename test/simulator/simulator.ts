@@ -56,6 +56,8 @@ export interface Simulator {
     githubOAuth: string
     /** OAuth web host (oauth.ts): vercel.com's `/oauth/authorize`. */
     vercelOAuth: string
+    /** OAuth web host (oauth.ts): app.netlify.com's `/authorize`. */
+    netlifyOAuth: string
   }
   readonly calls: readonly SimulatorCall[]
   setScenario (provider: SimulatedProvider, key: string, scenario: ScenarioName, options?: ScenarioOptions): void
@@ -284,7 +286,8 @@ export async function startSimulator (options: { now?: () => number, delayMs?: n
       supabase: `${base}/supabase`,
       netlify: `${base}/netlify/api/v1`,
       githubOAuth: `${base}/github-web`,
-      vercelOAuth: `${base}/vercel-web`
+      vercelOAuth: `${base}/vercel-web`,
+      netlifyOAuth: `${base}/netlify-web`
     },
     get calls () { return calls },
     setScenario (provider, key, scenario, scenarioOptions = {}) {
