@@ -51,8 +51,9 @@ export function verifyNetlifySignature (secret: string, body: Buffer, header: st
   if (!jose || jose.alg !== 'HS256' || 'crit' in jose) return false
   if (jose.typ !== undefined && (typeof jose.typ !== 'string' || jose.typ.toUpperCase() !== 'JWT')) return false
 
-  const expected = createHmac('sha256', secret).update(`${encodedHeader}.${encodedClaims}`).digest()
-  if (!equal(Buffer.from(encodedSignature, 'base64url'), expected)) return false
+  // Compared as text: decoding first would let the unused bits of the last character vary.
+  const expected = createHmac('sha256', secret).update(`${encodedHeader}.${encodedClaims}`).digest('base64url')
+  if (!equal(Buffer.from(encodedSignature), Buffer.from(expected))) return false
 
   const claims = jsonSegment(encodedClaims)
   if (!claims || claims.iss !== 'netlify' || typeof claims.sha256 !== 'string') return false

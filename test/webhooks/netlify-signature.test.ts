@@ -67,6 +67,12 @@ t.test('refuses a bad signature, issuer, body hash or expiry', async (t) => {
   const [h, c, s] = sign(claims).split('.') as [string, string, string]
   const flipped = s.slice(0, -2) + (s.at(-2) === 'A' ? 'B' : 'A') + s.at(-1)
   t.notOk(verifyNetlifySignature(SECRET, body, `${h}.${c}.${flipped}`, NOW), 'a changed signature')
+  // 32 bytes in 43 characters: the last one carries 2 unused bits, so a decoder would accept 4 spellings.
+  const last = 'AEIMQUYcgkosw048'.indexOf(s.at(-1)!)
+  t.ok(last >= 0, 'a canonical last character')
+  const respelled = s.slice(0, -1) + 'BFJNRVZdhlptx159'[last]
+  t.strictSame(Buffer.from(respelled, 'base64url'), Buffer.from(s, 'base64url'), 'the same bytes')
+  t.notOk(verifyNetlifySignature(SECRET, body, `${h}.${c}.${respelled}`, NOW), 'another spelling of the same signature')
   const forged = Buffer.from(JSON.stringify({ iss: 'netlify', sha256: sha256(Buffer.from('{}')) })).toString('base64url')
   t.notOk(verifyNetlifySignature(SECRET, Buffer.from('{}'), `${h}.${forged}.${s}`, NOW), 'claims swapped under the old signature')
   t.notOk(verifyNetlifySignature(SECRET, Buffer.from(body.toString().replace('ready', 'error')), sign(claims), NOW), 'another body')
