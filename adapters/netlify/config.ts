@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import type { ProviderKey } from '../../src/domain/providers.js'
+import { httpUrl, optionalSecret } from '../../src/provider-kit/env.js'
 
 /**
  * Netlify's manifest data: its key and label, the link config and credentials it takes, and the
@@ -9,13 +9,6 @@ import type { ProviderKey } from '../../src/domain/providers.js'
 
 export const NETLIFY_KEY = 'netlify'
 export const NETLIFY_LABEL = 'Netlify'
-
-/**
- * The core's ProviderKey union does not name Netlify until the provider set comes from the
- * registered manifests; this cast is the one place that shows it. Drop it when Netlify is
- * registered (the core's AdapterDefinition, ActionRecordView and test harnesses take a ProviderKey).
- */
-export const NETLIFY_PROVIDER_KEY = NETLIFY_KEY as unknown as ProviderKey
 
 /** N-OAS basePath; the version is in the path, no version header. */
 export const NETLIFY_DEFAULT_API_URL = 'https://api.netlify.com/api/v1'
@@ -38,30 +31,13 @@ export type NetlifyConfig = Static<typeof NetlifyLinkConfig>
 /** A personal access token (User settings › Applications) or an OAuth token: Netlify tokens carry no scopes. */
 export const NetlifyCredentials = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096, title: 'Personal access token', writeOnly: true, description: 'Netlify personal access token or OAuth access token' })
-}, { $id: 'NetlifyCredentials', additionalProperties: false })
+}, { additionalProperties: false })
 
-const HTTP_URL = '^https?://[^\\s]+$'
-
-/** The environment variables Netlify reads, in the config schema's style (src/config/env-schema.ts). */
-export const NETLIFY_ENV = {
-  NETLIFY_API_URL: Type.String({ pattern: HTTP_URL, default: NETLIFY_DEFAULT_API_URL, description: 'Netlify REST API base (its OAuth token endpoint is /oauth/token on the same host)' }),
-  NETLIFY_OAUTH_URL: Type.String({ pattern: HTTP_URL, default: NETLIFY_DEFAULT_OAUTH_URL, description: 'Netlify web host for OAuth authorize' }),
-  NETLIFY_OAUTH_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'Netlify OAuth application; unset = connect/reconnect refuse for Netlify' })),
-  NETLIFY_OAUTH_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
-  NETLIFY_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'JWS secret of the sites\' deploy notifications; unset = POST /api/webhooks/netlify refuses every delivery' }))
-}
-
-const trimSlash = (url: string) => url.replace(/\/+$/, '')
-
-/** What the adapter needs from the environment, defaults applied. */
-export function netlifySettings (env: Partial<Record<keyof typeof NETLIFY_ENV, string | undefined>>) {
-  const clientId = env.NETLIFY_OAUTH_CLIENT_ID
-  const clientSecret = env.NETLIFY_OAUTH_CLIENT_SECRET
-  return {
-    apiUrl: trimSlash(env.NETLIFY_API_URL ?? NETLIFY_DEFAULT_API_URL),
-    oauth: clientId && clientSecret ? { clientId, clientSecret, webUrl: trimSlash(env.NETLIFY_OAUTH_URL ?? NETLIFY_DEFAULT_OAUTH_URL) } : undefined,
-    webhookSecret: env.NETLIFY_WEBHOOK_SECRET
-  }
-}
-
-export type NetlifySettings = ReturnType<typeof netlifySettings>
+/** The environment variables Netlify reads; core validates them at boot and README lists them. */
+export const NetlifyEnv = Type.Object({
+  NETLIFY_API_URL: httpUrl('Netlify REST API base (its OAuth token endpoint is /oauth/token on the same host)', NETLIFY_DEFAULT_API_URL),
+  NETLIFY_OAUTH_URL: httpUrl('Netlify web host for OAuth authorize', NETLIFY_DEFAULT_OAUTH_URL),
+  NETLIFY_OAUTH_CLIENT_ID: optionalSecret('Netlify OAuth application\'s client id; unset = connect takes a personal access token'),
+  NETLIFY_OAUTH_CLIENT_SECRET: optionalSecret('Netlify OAuth application\'s client secret'),
+  NETLIFY_WEBHOOK_SECRET: optionalSecret('JWS secret of the sites\' deploy notifications; unset = POST /api/webhooks/netlify refuses every delivery', 8)
+})

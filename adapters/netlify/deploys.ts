@@ -1,5 +1,5 @@
-import { ProviderFailure } from '../../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
 import { isRecord } from './failures.js'
 
 /**

@@ -1,6 +1,6 @@
-import { ProviderFailure } from '../../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
-import { parseRetryAfter, secondsUntilEpoch } from '../../src/aggregator/provider-http.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
+import { parseRetryAfter, secondsUntilEpoch } from '../../src/provider-kit/http.js'
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -1,7 +1,10 @@
-import type { ProviderHttp, ReadOnlyProviderHttp } from '../../src/aggregator/provider-http.js'
-import { isProviderFailure } from '../../src/aggregator/adapter.js'
+import type { ProviderHttp, ReadOnlyProviderHttp } from '../../src/provider-kit/http.js'
+import { ProviderFailure, isProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckContext, OAuthClient, OAuthSteps } from '../../src/provider-kit/manifest.js'
+import { OAuthFailure } from '../../src/provider-kit/oauth.js'
 import { sitePath } from './deploys.js'
 import { isRecord } from './failures.js'
+import type { NetlifyConfig } from './config.js'
 
 /**
  * Netlify's OAuth2 authorization-code flow and the credential check.
@@ -66,4 +69,38 @@ export async function verifyNetlifyCredentials (http: ReadOnlyProviderHttp, apiU
   if (res.status === 401) return { ok: false, revoked: true, reason: 'Netlify rejected the token' }
   if (res.status === 404) return { ok: false, reason: 'Netlify shows this token no such site: check the site id, or use a token of an account that can see the site' }
   return { ok: false, reason: `Netlify answered ${res.status}` }
+}
+
+/**
+ * The manifest's `verifyCredentials` for a pasted token: a refusal becomes the ProviderFailure
+ * core maps onto `verification_failed` (401 → `oauth_revoked`, "rejected the token"; anything
+ * else → `unknown`, "could not be checked"); the reason goes to the log only.
+ */
+export async function verifyNetlifyToken (apiUrl: string, ctx: CheckContext<NetlifyConfig>) {
+  const verdict = await verifyNetlifyCredentials(ctx.http, apiUrl, ctx.config, ctx.credentials, ctx.signal)
+  if (!verdict.ok) throw new ProviderFailure(verdict.revoked === true ? 'oauth_revoked' : 'unknown', verdict.reason)
+  return verdict
+}
+
+/**
+ * The manifest's OAuth steps; core owns the state, the callback route and storing the token.
+ * Refusals become OAuthFailure (400 OAUTH_CODE_REJECTED / OAUTH_VERIFICATION_FAILED).
+ */
+export function netlifyOAuth ({ webUrl, apiUrl, client }: { webUrl: string, apiUrl: string, client: OAuthClient }): OAuthSteps<NetlifyConfig> {
+  return {
+    client,
+    // Netlify tokens carry no scopes: the proof is that the token can read the linked site.
+    requiredScopes: [],
+    authorizeUrl: ({ client, redirectUri, state }) => netlifyAuthorizeUrl({ ...client, webUrl }, redirectUri, state),
+    async exchange ({ http, client, code, redirectUri, signal }) {
+      const exchanged = await exchangeNetlifyCode(http, apiUrl, { ...client, webUrl }, code, redirectUri, signal)
+      if (!exchanged.ok) throw new OAuthFailure('code_rejected', exchanged.reason)
+      return { token: exchanged.token }
+    },
+    async verify ({ http, token, config, signal }) {
+      const verdict = await verifyNetlifyCredentials(http, apiUrl, config, { token }, signal)
+      if (!verdict.ok) throw new OAuthFailure('verification_failed', verdict.reason)
+      return {}
+    }
+  }
 }

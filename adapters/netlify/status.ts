@@ -1,6 +1,6 @@
-import type { AdapterDefinition, CheckEnvironment, CheckResult, CheckStatus } from '../../src/aggregator/adapter.js'
-import { timeAgo } from '../../src/aggregator/format.js'
-import { NETLIFY_LABEL, NETLIFY_PROVIDER_KEY, type NetlifyConfig } from './config.js'
+import type { AdapterDefinition, CheckEnvironment, CheckResult, CheckStatus } from '../../src/provider-kit/manifest.js'
+import { timeAgo } from '../../src/provider-kit/format.js'
+import { NETLIFY_KEY, NETLIFY_LABEL, type NetlifyConfig } from './config.js'
 import { throwOnFailedCalls } from './failures.js'
 import { IN_PROGRESS_STATES, deploysPath, isPreview, isProduction, newest, readDeployList, readSite, sitePath, type Deploy } from './deploys.js'
 import { NETLIFY_ACTIONS, createNetlifyExecutors } from './actions.js'
@@ -46,7 +46,7 @@ function siteNotFound (siteId: string): CheckResult {
  */
 export function createNetlifyAdapter ({ apiUrl }: { apiUrl: string }): AdapterDefinition<NetlifyConfig> {
   return {
-    key: NETLIFY_PROVIDER_KEY,
+    key: NETLIFY_KEY,
     label: NETLIFY_LABEL,
     actions: NETLIFY_ACTIONS,
     executors: createNetlifyExecutors({ apiUrl }),

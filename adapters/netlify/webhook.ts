@@ -1,4 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
+import { headerValue } from '../../src/provider-kit/signatures.js'
 import { isRecord } from './failures.js'
 
 /**
@@ -88,3 +90,11 @@ export function readNetlifyDelivery (headers: Record<string, string | string[] |
     event
   }
 }
+
+/** The manifest's webhook: POST /api/webhooks/netlify; links whose `siteId` matches are re-checked. */
+export const netlifyWebhook = (secret: string | undefined): WebhookSteps => ({
+  path: NETLIFY_WEBHOOK_SEGMENT,
+  secret,
+  verify: (key, body, headers) => verifyNetlifySignature(key, body, headerValue(headers, NETLIFY_SIGNATURE_HEADER)),
+  read: (body, headers) => readNetlifyDelivery(headers, body)
+})

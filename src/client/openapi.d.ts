@@ -1757,6 +1757,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/netlify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Netlify webhook deliveries
+         * @description Signed by the provider with the secret in the service's configuration; anything else is 401.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            /** @description This delivery id was handled before; ignored */
+                            duplicate: boolean;
+                            /** @description Links re-checked because of it */
+                            refreshed: number;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/events": {
         parameters: {
             query?: never;
@@ -2603,7 +2694,7 @@ export interface components {
             providers: components["schemas"]["ProviderInfo"][];
         };
         /** @description Integration key */
-        ProviderKey: "github" | "vercel" | "sanity" | "supabase";
+        ProviderKey: "github" | "vercel" | "sanity" | "supabase" | "netlify";
         GithubLinkConfig: {
             /** @description User or organisation */
             owner: string;
@@ -2626,9 +2717,13 @@ export interface components {
             /** @description For the latency check. Written here, stored encrypted with the credentials; responses mask its password */
             databaseUrl?: string;
         };
+        NetlifyLinkConfig: {
+            /** @description Netlify site id (a UUID: Site configuration › Site details › Site ID) */
+            siteId: string;
+        };
         PutIntegrationLinkBody: {
-            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
-            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
+            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase, NetlifyLinkConfig for netlify */
+            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"] | components["schemas"]["NetlifyLinkConfig"];
             credentials: {
                 /** @description Provider access token; stored encrypted, never returned */
                 token: string;
@@ -2641,8 +2736,8 @@ export interface components {
              */
             projectId: string;
             key: components["schemas"]["ProviderKey"];
-            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
-            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
+            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase, NetlifyLinkConfig for netlify */
+            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"] | components["schemas"]["NetlifyLinkConfig"];
             enabled: boolean;
             /** @description Roles that see this integration only as hidden_by_policy */
             hiddenFromRoles: components["schemas"]["Role"][];

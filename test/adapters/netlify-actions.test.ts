@@ -3,9 +3,9 @@ import type { Test } from 'tap'
 import { actionHarness, executor } from './actions-harness.js'
 import { createNetlifyExecutors, DEPLOY_SCAN_LIMIT, NETLIFY_DISCONNECT_NOTE } from '../../adapters/netlify/actions.js'
 import { createNetlifyAdapter } from '../../adapters/netlify/status.js'
-import { NETLIFY_PROVIDER_KEY } from '../../adapters/netlify/config.js'
-import { ProviderFailure } from '../../src/aggregator/adapter.js'
-import type { ProviderHttp } from '../../src/aggregator/provider-http.js'
+import { NETLIFY_KEY } from '../../adapters/netlify/config.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { ProviderHttp } from '../../src/provider-kit/http.js'
 import { fingerprint, type ScenarioName, type ScenarioOptions, type Simulator } from '../simulator/simulator.js'
 
 const TOKEN = 'nfp_tok_1'
@@ -15,7 +15,7 @@ const BUILDS = `/sites/${SITE}/builds`
 const HEX24 = /^[0-9a-f]{24}$/
 
 async function setup (t: Test, scenario: ScenarioName = 'healthy', options: ScenarioOptions = {}, token = TOKEN) {
-  const h = await actionHarness(t, NETLIFY_PROVIDER_KEY)
+  const h = await actionHarness(t, NETLIFY_KEY)
   h.sim.setScenario('netlify', token, scenario, options)
   const executors = createNetlifyExecutors({ apiUrl: h.sim.baseUrls.netlify })
   return { h, executors, deploy: executor(executors, 'deploy'), rollback: executor(executors, 'rollback') }
@@ -131,7 +131,7 @@ const deployFailures: FailureCase[] = [
 t.test('deploy failures start no build', async (t) => {
   for (const c of deployFailures) {
     t.test(c.name, async (t) => {
-      const h = await actionHarness(t, NETLIFY_PROVIDER_KEY)
+      const h = await actionHarness(t, NETLIFY_KEY)
       const token = `tok_${c.name.replace(/\W+/g, '_')}`
       if (c.scenario) h.sim.setScenario('netlify', token, c.scenario, c.options)
       const deploy = executor(createNetlifyExecutors({ apiUrl: h.sim.baseUrls.netlify }), 'deploy')

@@ -1,10 +1,11 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { startSimulator } from '../simulator/simulator.js'
-import { createProviderHttp } from '../../src/aggregator/provider-http.js'
+import { createProviderHttp } from '../../src/provider-kit/http.js'
 import { exchangeNetlifyCode, netlifyAuthorizeUrl, netlifyTokenUrl, verifyNetlifyCredentials } from '../../adapters/netlify/oauth.js'
-import { netlifyManifest } from '../../adapters/netlify/index.js'
-import { NETLIFY_DEFAULT_API_URL, netlifySettings } from '../../adapters/netlify/config.js'
+import { netlifyProvider } from '../../adapters/netlify/index.js'
+import { NETLIFY_DEFAULT_API_URL } from '../../adapters/netlify/config.js'
+import { resolveProviderEnv } from '../../src/aggregator/providers.js'
 
 const APP = { clientId: 'nf_client_1', clientSecret: 'nf_secret_1' }
 const REDIRECT = 'http://127.0.0.1:3000/api/integrations/oauth/netlify/callback'
@@ -76,22 +77,26 @@ t.test('a pasted token is verified against the linked site', async (t) => {
   t.strictSame(unreachable, { ok: false, reason: 'Netlify could not be checked (unknown)' })
 })
 
-t.test('settings and manifest from the environment', async (t) => {
-  t.strictSame(netlifySettings({}), { apiUrl: NETLIFY_DEFAULT_API_URL, oauth: undefined, webhookSecret: undefined }, 'defaults; no OAuth without an app')
-  t.equal(netlifySettings({ NETLIFY_OAUTH_CLIENT_ID: 'id' }).oauth, undefined, 'an id without a secret is no app')
-  const manifest = netlifyManifest({
+t.test('the manifest from the environment', async (t) => {
+  const setup = (env: Record<string, string>) => netlifyProvider.setup(resolveProviderEnv(netlifyProvider, env) as never)
+  const defaults = resolveProviderEnv(netlifyProvider, {})
+  t.equal(defaults.NETLIFY_API_URL, NETLIFY_DEFAULT_API_URL, 'the API default')
+  t.equal(setup({}).oauth, undefined, 'no OAuth without an app: connect takes a personal access token')
+  t.throws(() => setup({ NETLIFY_OAUTH_CLIENT_ID: 'id' }), /set both/, 'an id without a secret stops boot')
+  const adapter = setup({
     NETLIFY_API_URL: 'http://127.0.0.1:9/netlify/api/v1/',
     NETLIFY_OAUTH_URL: 'http://127.0.0.1:9/netlify-web',
     NETLIFY_OAUTH_CLIENT_ID: 'id',
     NETLIFY_OAUTH_CLIENT_SECRET: 'secret',
     NETLIFY_WEBHOOK_SECRET: 'whsecret1'
   })
-  t.equal(manifest.key, 'netlify')
-  t.equal(manifest.label, 'Netlify')
-  t.equal(manifest.settings.apiUrl, 'http://127.0.0.1:9/netlify/api/v1', 'trailing slash trimmed')
-  t.equal(manifest.oauth?.authorizeUrl(REDIRECT, 's'), `http://127.0.0.1:9/netlify-web/authorize?client_id=id&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&state=s`)
-  t.strictSame(manifest.oauth?.requiredScopes, [])
-  t.match(manifest.webhook, { segment: 'netlify', signatureHeader: 'x-webhook-signature', secret: 'whsecret1' })
-  t.equal(manifest.credentials.properties.token.writeOnly, true, 'the token is write-only in the credential schema')
-  t.equal(manifest.adapter.actions, manifest.actions)
+  t.equal(netlifyProvider.key, 'netlify')
+  t.equal(netlifyProvider.label, 'Netlify')
+  t.equal(resolveProviderEnv(netlifyProvider, { NETLIFY_API_URL: 'http://127.0.0.1:9/netlify/api/v1/' }).NETLIFY_API_URL, 'http://127.0.0.1:9/netlify/api/v1', 'trailing slash trimmed')
+  const client = adapter.oauth!.client!
+  t.equal(adapter.oauth?.authorizeUrl({ client, redirectUri: REDIRECT, state: 's' }), `http://127.0.0.1:9/netlify-web/authorize?client_id=id&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&state=s`)
+  t.strictSame(adapter.oauth?.requiredScopes, [])
+  t.match(adapter.webhook, { path: 'netlify', secret: 'whsecret1' })
+  t.equal(netlifyProvider.credentials?.properties.token?.writeOnly, true, 'the token is write-only in the credential schema')
+  t.equal(typeof adapter.verifyCredentials, 'function', 'a pasted token is proven before it is stored')
 })

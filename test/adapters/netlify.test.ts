@@ -1,9 +1,10 @@
 import t from 'tap'
 import { adapterHarness, FIXED_NOW, expectFailure } from './harness.js'
 import { createNetlifyAdapter, RECENT_DEPLOYS } from '../../adapters/netlify/status.js'
-import { NETLIFY_PROVIDER_KEY, type NetlifyConfig } from '../../adapters/netlify/config.js'
-import { ProviderFailure, type CheckEnvironment, type CheckResult } from '../../src/aggregator/adapter.js'
-import type { ProviderResponse } from '../../src/aggregator/provider-http.js'
+import { NETLIFY_KEY, type NetlifyConfig } from '../../adapters/netlify/config.js'
+import { ProviderFailure } from '../../src/provider-kit/failure.js'
+import type { CheckEnvironment, CheckResult } from '../../src/provider-kit/manifest.js'
+import type { ProviderResponse } from '../../src/provider-kit/http.js'
 import { fingerprint, type ScenarioName, type ScenarioOptions } from '../simulator/simulator.js'
 
 const MINUTE = 60_000
@@ -306,7 +307,7 @@ t.test('production beyond the recent page is fetched on its own', async (t) => {
 
 t.test('identity and catalog', async (t) => {
   const adapter = createNetlifyAdapter({ apiUrl: 'https://api.netlify.com/api/v1' })
-  t.equal(adapter.key, NETLIFY_PROVIDER_KEY)
+  t.equal(adapter.key, NETLIFY_KEY)
   t.equal(String(adapter.key), 'netlify')
   t.equal(adapter.label, 'Netlify')
   t.strictSame(adapter.actions, [

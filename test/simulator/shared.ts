@@ -2,12 +2,9 @@ import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 
 /** The providers the service lists (test support links each of them through the real app). */
-export type Provider = 'github' | 'vercel' | 'sanity' | 'supabase'
-/**
- * Every provider the simulator speaks. Netlify is simulated and its adapter tested on its own
- * (test/adapters/netlify*.test.ts); it joins Provider when the service registers its adapter.
- */
-export type SimulatedProvider = Provider | 'netlify'
+export type Provider = 'github' | 'vercel' | 'sanity' | 'supabase' | 'netlify'
+/** Every provider the simulator speaks: today the same set as the service lists. */
+export type SimulatedProvider = Provider
 
 /** Scenarios every provider understands; the core or the provider's error shapes implement them. */
 export const GENERIC_SCENARIOS = [

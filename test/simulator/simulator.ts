@@ -84,13 +84,14 @@ function parseBody (text: string): unknown {
 }
 
 /** The service's environment that points its adapters at these provider APIs (the simulator's or relays to it). */
-export function providerEnv (baseUrls: Pick<Simulator['baseUrls'], 'github' | 'vercel' | 'sanity' | 'sanityManagement' | 'supabase'>) {
+export function providerEnv (baseUrls: Pick<Simulator['baseUrls'], 'github' | 'vercel' | 'sanity' | 'sanityManagement' | 'supabase' | 'netlify'>) {
   return {
     GITHUB_API_URL: baseUrls.github,
     VERCEL_API_URL: baseUrls.vercel,
     SANITY_API_URL: baseUrls.sanity,
     SANITY_MANAGEMENT_API_URL: baseUrls.sanityManagement,
-    SUPABASE_API_URL: baseUrls.supabase
+    SUPABASE_API_URL: baseUrls.supabase,
+    NETLIFY_API_URL: baseUrls.netlify
   }
 }
 
