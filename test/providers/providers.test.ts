@@ -76,5 +76,5 @@ t.test('a registered provider without its migration line stops boot, naming it',
   const app = buildApp({ config: loadConfig({ ...testEnv('embedded'), LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv), pglite: await freshPglite() })
   t.teardown(() => app.close())
   app.register(fp(async (fastify) => { fastify.aggregator.register(example()) }, { name: 'adapter-example', dependencies: ['aggregator'] }))
-  await t.rejects(app.ready(), /provider example is registered but not in the providers table/)
+  await t.rejects(async () => { await app.ready() }, /provider example is registered but not in the providers table/)
 })
