@@ -50,7 +50,7 @@ t.test('every environment name set for the service exists in its config schema',
   for (const [name, service] of appServices) {
     const environment = service.environment as Record<string, string>
     t.ok(environment && !Array.isArray(environment), `${name}: environment is a map`)
-    for (const variable of Object.keys(environment)) t.ok(ENV_NAMES.has(variable), `${name}: ${variable} is in src/config/env-schema.ts`)
+    for (const variable of Object.keys(environment)) t.ok(ENV_NAMES.has(variable), `${name}: ${variable} is read by the service (config or a provider's manifest)`)
     for (const required of ['NODE_ENV', 'DATABASE_URL', 'AUTH_JWT_SECRET', 'CREDENTIALS_KEY']) t.ok(environment[required], `${name} sets ${required}`)
     // Secrets come from .env (make-env.sh), never from this file.
     for (const secret of ['AUTH_JWT_SECRET', 'CREDENTIALS_KEY']) t.match(environment[secret], /^\$\{[A-Z_]+:\?/, `${name}: ${secret} is required from the environment`)

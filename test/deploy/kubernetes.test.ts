@@ -61,11 +61,11 @@ t.test('every object is in the service namespace', async (t) => {
 })
 
 t.test('configuration: every name is one the service reads; the Secret holds placeholders only', async (t) => {
-  for (const name of Object.keys(configMap)) t.ok(ENV_NAMES.has(name), `ConfigMap ${name} is in src/config/env-schema.ts`)
+  for (const name of Object.keys(configMap)) t.ok(ENV_NAMES.has(name), `ConfigMap ${name} is read by the service (config or a provider's manifest)`)
   const secret = one('Secret')
   t.equal(secret.metadata.name, one('Deployment').spec.template.spec.containers[0].envFrom.find((e: any) => e.secretRef).secretRef.name)
   for (const [name, value] of Object.entries(secret.stringData as Record<string, string>)) {
-    t.ok(ENV_NAMES.has(name), `Secret ${name} is in src/config/env-schema.ts`)
+    t.ok(ENV_NAMES.has(name), `Secret ${name} is read by the service (config or a provider's manifest)`)
     t.match(value, /CHANGE-ME/, `Secret ${name} is a placeholder`)
   }
   t.notOk(secret.data, 'no encoded values that could hide a real secret')

@@ -6,6 +6,7 @@ import type ts from 'typescript'
 import { parseAllDocuments, parse } from 'yaml'
 import type { Test } from 'tap'
 import { EnvSchema } from '../../src/config/env-schema.js'
+import { PROVIDER_PLUGINS } from '../../adapters/index.js'
 
 /** Reading and validating the files under deploy/ (test/deploy/*.test.ts). */
 
@@ -13,8 +14,11 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const DEPLOY = join(ROOT, 'deploy')
 export const KUBERNETES = join(DEPLOY, 'kubernetes')
 
-/** Every environment variable the service reads through its config schema. */
-export const ENV_NAMES = new Set(Object.keys(EnvSchema.properties))
+/** Every environment variable the service reads: its config schema and each provider manifest's env schema. */
+export const ENV_NAMES = new Set([
+  ...Object.keys(EnvSchema.properties),
+  ...PROVIDER_PLUGINS.flatMap((plugin) => Object.keys(plugin.manifest.env.properties))
+])
 
 export const readText = (path: string) => readFileSync(join(ROOT, path), 'utf8')
 
