@@ -15,9 +15,13 @@ export function post (s: StatusApp, body: Record<string, unknown>, { role = 'own
   })
 }
 
-/** Polls the action until it leaves pending/running (the runner works in the background). */
+/**
+ * Polls the action until it leaves pending/running (the runner works in the background). Up to
+ * 800 polls (about 20 s): a takeover after a killed instance waits out a lease, which a loaded
+ * two-core machine can stretch well past the 5 s this once allowed.
+ */
 export async function settled (s: StatusApp, id: string, role: Role = 'owner', projectId?: string): Promise<Action> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 800; i++) {
     const action = await s.app.actions.get(id)
     if (action && (action.status === 'succeeded' || action.status === 'failed')) {
       if (projectId) {
