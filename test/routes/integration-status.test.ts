@@ -93,7 +93,9 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
       .filter((value) => value !== 'production')
     for (const secret of secrets) t.notOk(viewer.includes(secret), `viewer response does not contain ${secret}`)
     const github = JSON.parse(viewer).items[0]
-    t.match(github, { status: 'warning', problem: { code: 'unknown', hint: 'Ask a project owner or admin to check the GitHub connection' } })
+    // The viewer learns which problem it is (its stable code and title), not the owner's hint.
+    t.match(github, { status: 'warning', problem: { code: 'missing_scopes', title: 'Missing scopes', hint: 'Ask a project owner or admin to reconnect GitHub with the scopes it needs' } })
+    t.not(JSON.parse(owner).items[0].problem.hint, github.problem.hint, 'owners get the specific hint')
   })
 
   t.test('disabled and hidden links', async (t) => {
