@@ -44,6 +44,8 @@ const PERSIST_UNCHANGED_EVERY_MS = 60_000
  * warm path then does no I/O at all; another instance's refresh shows here at most this late.
  */
 export const LOCAL_COPY_MS = 1_000
+/** A copy this close to its end is read again (see read). */
+const RENEW_AHEAD_MS = 100
 
 export const cacheKey = (projectId: string, provider: ProviderKey) => `status:${projectId}:${provider}`
 
@@ -91,7 +93,11 @@ export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, co
       const key = cacheKey(projectId, provider)
       if (!shared) {
         const copy = local.get(key)
-        if (copy && copy.until > performance.now()) return copy.entry
+        const left = copy === undefined ? 0 : copy.until - performance.now()
+        if (left > RENEW_AHEAD_MS) return copy!.entry
+        // About to expire: renewed with the project's other copies, so a status snapshot built
+        // from them (valid until the first expires) lasts a whole LOCAL_COPY_MS, not a moment.
+        if (left > 0) return connected() ? await readJoined(key).catch(() => copy!.entry) : copy!.entry
       }
       if (!connected()) return undefined
       // Shared reads must see writes made after the caller asked, so they never join an older read.
