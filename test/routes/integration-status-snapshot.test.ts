@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createHmac, randomUUID } from 'node:crypto'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { eachBackend, REAL_BACKENDS_PROBLEM, TEST_ORIGIN } from '../helper.js'
 import { statusApp, type StatusApp } from '../support/status-app.js'
 import { post, settled } from '../support/actions.js'
@@ -121,6 +122,25 @@ eachBackend(t, 'status snapshots', async (t, backend) => {
     t.ok((JSON.parse(answers[0]!.body) as StatusEnvelope).items.filter((item) => item.configured).every((item) => item.stale === true), 'the entries are served stale, as without a snapshot')
     await s.app.aggregator.refreshProject('p_burst')
     t.notOk((await s.status('p_burst')).json<StatusEnvelope>().items.some((item) => item.stale), 'fresh again once refreshed')
+  })
+
+  t.test('when the 1 s entry copies expire, concurrent builds read each entry once', async (t) => {
+    await s.link('p_herd', 'github')
+    await s.link('p_herd', 'vercel')
+    await s.status('p_herd')
+    const cache = s.app.backends.cache
+    const get = cache.get.bind(cache)
+    const reads: string[] = []
+    cache.get = ((key: string) => {
+      if (key.includes('p_herd')) reads.push(key)
+      return get(key)
+    }) as typeof cache.get
+    t.teardown(() => { cache.get = get })
+    await sleep(1_100) // past LOCAL_COPY_MS: every copy of the project's entries has expired
+    // Fifty builds at once, past the snapshot (one per role would be single-flighted before this).
+    const views = await Promise.all(Array.from({ length: 50 }, (_, i) => s.app.aggregator.view('p_herd', { userId: `u_${i}`, role: 'owner' })))
+    t.same(reads.sort(), ['status:p_herd:github', 'status:p_herd:vercel'], 'one cache read per (project, provider)')
+    t.ok(views.every((view) => view.envelope === views[0]!.envelope), 'all fifty got the same envelope')
   })
 
   t.test('a link change shows on the next request', async (t) => {
