@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api'
@@ -15,7 +16,6 @@ import { createRefresher } from './refresher.js'
 import { createChecker } from './checker.js'
 import { LINKS_CHANGED_CHANNEL } from '../repositories/integration-links.js'
 import { keepSubscribed } from '../backends/keep-subscribed.js'
-import { randomUUID } from 'node:crypto'
 
 /** Each instance announces here the projects it stored a new check result for. */
 export const STATUS_STORED_CHANNEL = 'status-stored'
@@ -188,7 +188,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
 
   /**
    * The envelope one caller may see, within the deadline whatever the providers do, and how long
-   * it stays exactly what a new call would return (until something invalidates it: onChange).
+   * it stays exactly what a new call would return (unless onInvalidate names the project first).
    * The same envelope object may be returned again for the same inputs: treat it as read-only.
    */
   async function view (projectId: string, caller: Caller, requestLog: FastifyBaseLogger = log): Promise<StatusView> {

@@ -93,7 +93,7 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
       .filter((value) => value !== 'production')
     for (const secret of secrets) t.notOk(viewer.includes(secret), `viewer response does not contain ${secret}`)
     const github = JSON.parse(viewer).items[0]
-    t.match(github, { status: 'warning', problem: { code: 'unknown', hint: 'Ask a project owner or admin to check the GitHub connection' } })
+    t.match(github, { status: 'warning', problem: { code: 'missing_scopes', hint: 'Ask a project owner or admin to reconnect GitHub with the scopes it needs' } }, 'the code\'s generic viewer hint, not the scope names')
   })
 
   t.test('disabled and hidden links', async (t) => {
