@@ -84,6 +84,8 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     status: {
       ttlMs: env.STATUS_TTL_MS,
       deadlineMs: env.STATUS_DEADLINE_MS,
+      maxSnapshots: env.STATUS_SNAPSHOT_MAX_ENTRIES,
+      maxProjects: env.STATUS_CACHE_MAX_PROJECTS,
       providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
       maxBodyBytes: env.PROVIDER_MAX_BODY_BYTES,
       breakerFailures: env.BREAKER_FAILURES,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api'
@@ -9,12 +10,15 @@ import { createProviderRegistry } from './providers.js'
 import { createResilience } from './resilience.js'
 import { createStatusStore } from './status-store.js'
 import { createLinksView, type LinkView } from './links-view.js'
-import { buildEnvelope, buildItem, sourceKey, type ItemSource } from './envelope.js'
+import { buildEnvelope, buildItem, sourceKey, RATE_LIMIT_GRACE_MS, type ItemSource } from './envelope.js'
 import { createAggregatorTelemetry } from './telemetry.js'
 import { createRefresher } from './refresher.js'
 import { createChecker } from './checker.js'
 import { LINKS_CHANGED_CHANNEL } from '../repositories/integration-links.js'
 import { keepSubscribed } from '../backends/keep-subscribed.js'
+
+/** Each instance announces here the projects it stored a new check result for. */
+export const STATUS_STORED_CHANNEL = 'status-stored'
 
 export interface Caller {
   userId: string
@@ -26,8 +30,22 @@ type CacheResult = 'hit' | 'stale' | 'miss'
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
 const levelEnabled = (log: FastifyBaseLogger, level: 'debug' | 'info') => (LEVELS[log.level] ?? 30) <= LEVELS[level]!
 
-/** Envelopes remembered by what they were built from; enough for every busy project's roles. */
-const MAX_REMEMBERED_ENVELOPES = 5_000
+/**
+ * How long an envelope stays what the same request would get: `until` on performance.now()
+ * (this instance's copies of entries and links), `clockUntil` on the aggregator's clock
+ * (freshness and the rate-limit grace, which tests move by hand). 0 = never reuse it.
+ */
+export interface Validity {
+  until: number
+  clockUntil: number
+}
+
+export interface StatusView extends Validity {
+  envelope: StatusEnvelope
+}
+
+const ENTRIES_PER_PROJECT = 8
+const NEVER: Validity = { until: 0, clockUntil: 0 }
 
 /**
  * The status aggregator: adapters register onto it, and it answers "how is this project doing"
@@ -35,10 +53,12 @@ const MAX_REMEMBERED_ENVELOPES = 5_000
  * one while a refresh runs, and otherwise waits for the provider no longer than the deadline.
  */
 export function createAggregator (fastify: FastifyInstance, now: () => number) {
-  /** Told when a project's status may have changed: a check result stored, links changed. */
+  /** Told when a project's status may have changed here: a check result stored, links changed. */
   const changeListeners = new Set<(projectId: string) => void>()
-  const changed = (projectId: string) => {
-    for (const listener of changeListeners) {
+  /** Told of those, and of check results another instance stored. */
+  const invalidateListeners = new Set<(projectId: string) => void>()
+  const notify = (listeners: Set<(projectId: string) => void>, projectId: string) => {
+    for (const listener of listeners) {
       try {
         listener(projectId)
       } catch (error) {
@@ -46,13 +66,20 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       }
     }
   }
+  const changed = (projectId: string) => {
+    notify(changeListeners, projectId)
+    notify(invalidateListeners, projectId)
+  }
+  /** Tells the other instances which project got a new check result (see storedElsewhere). */
+  const instanceTag = randomUUID()
   const { config, db, backends, integrationLinks, metrics, log } = fastify
   const settings = config.status
   const registry = createProviderRegistry(config.environment)
   const adapters = registry.adapters
   const http = fastify.providerHttp
-  const store = createStatusStore(backends.cache, db, () => backends.connected())
-  const linksView = createLinksView(db)
+  // Providers register after this runs: a project's entries are bounded by a generous provider count.
+  const store = createStatusStore(backends.cache, db, () => backends.connected(), settings.maxProjects * ENTRIES_PER_PROJECT)
+  const linksView = createLinksView(db, settings.maxProjects)
   const resilience = createResilience({
     timeoutMs: settings.providerTimeoutMs,
     failures: settings.breakerFailures,
@@ -76,7 +103,10 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     lockTtlMs: settings.providerTimeoutMs + 2_000,
     waitMs: settings.providerTimeoutMs + 1_000,
     check: checker.check,
-    onStored: (projectId) => changed(projectId)
+    onStored: (projectId) => {
+      changed(projectId)
+      fastify.backends.pubsub.publish(STATUS_STORED_CHANNEL, JSON.stringify([instanceTag, projectId])).catch(() => {})
+    }
   })
 
   async function readEntry (projectId: string, provider: ProviderKey) {
@@ -143,6 +173,70 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     return source
   }
 
+  /** How long the item built from this source stays the same (see Validity); undefined = as long as the links. */
+  function validityOf (projectId: string, provider: ProviderKey, source: ItemSource): Validity | undefined {
+    // A pending item is dated now, and a stale one asks for a refresh on every request.
+    if (source.kind === 'pending' || (source.kind === 'checked' && source.servedStale)) return NEVER
+    if (source.kind !== 'checked') return undefined
+    const { freshUntil, failure } = source.entry
+    let clockUntil = freshUntil
+    // The item turns amber once a rate limit outlasts its grace (see checkedItem in envelope.ts).
+    if (failure?.code === 'rate_limited' && now() - failure.since <= RATE_LIMIT_GRACE_MS) clockUntil = Math.min(clockUntil, failure.since + RATE_LIMIT_GRACE_MS + 1)
+    // Another instance's newer entry shows here once this instance's copy expires: so does the view.
+    return { until: store.copyUntil(projectId, provider), clockUntil }
+  }
+
+  /**
+   * The envelope one caller may see, within the deadline whatever the providers do, and how long
+   * it stays exactly what a new call would return (unless onInvalidate names the project first).
+   * The same envelope object may be returned again for the same inputs: treat it as read-only.
+   */
+  async function view (projectId: string, caller: Caller, requestLog: FastifyBaseLogger = log): Promise<StatusView> {
+    const span = telemetry.tracer.startSpan('integration_status.aggregate', { attributes: { 'project.id': projectId, 'caller.role': caller.role } })
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, settings.deadlineMs) })
+    try {
+      const { since, links } = await linksView.get(projectId)
+      const validity: Validity = { until: linksView.copyUntil(projectId), clockUntil: Infinity }
+      const keys = registry.keys()
+      const sources = await Promise.all(keys.map(async (key): Promise<ItemSource> => {
+        const link = links.get(key)
+        if (!link) return { kind: 'not_linked', at: since }
+        if (!link.enabled) return { kind: 'disabled', at: link.updatedAt }
+        if (link.hiddenFromRoles.includes(caller.role)) return { kind: 'hidden', at: link.updatedAt }
+        return resolveItem(projectId, link, caller, deadline, span)
+      }))
+      sources.forEach((source, i) => {
+        const item = validityOf(projectId, keys[i]!, source)
+        if (item === undefined) return
+        validity.until = Math.min(validity.until, item.until)
+        validity.clockUntil = Math.min(validity.clockUntil, item.clockUntil)
+      })
+      const at = now()
+      const sourceKeys = sources.map((source) => sourceKey(source, at))
+      const memoKey = sourceKeys.every((key) => key !== undefined) ? `${projectId}\0${caller.role}\0${sourceKeys.join('\0')}` : undefined
+      let envelope = memoKey === undefined ? undefined : envelopes.get(memoKey)
+      if (!envelope) {
+        const items = sources.map((source, i) => buildItem(adapters.get(keys[i]!)!, source, caller.role, at))
+        envelope = buildEnvelope(projectId, items, keys)
+        if (memoKey !== undefined) {
+          if (envelopes.size >= settings.maxSnapshots) envelopes.delete(envelopes.keys().next().value!)
+          envelopes.set(memoKey, envelope)
+        }
+      }
+      span.setAttributes({ overall: envelope.overall, hash: envelope.hash })
+      return { envelope, ...validity }
+    } catch (error) {
+      span.recordException(error as Error)
+      span.setStatus({ code: SpanStatusCode.ERROR })
+      requestLog.error({ err: error, projectId }, 'status aggregation failed')
+      throw error
+    } finally {
+      clearTimeout(timer)
+      span.end()
+    }
+  }
+
   return {
     /** Called by each provider's plugin (adapters/<key>/): validates its environment and builds its adapter. */
     register (manifest: ProviderManifest<any, any>) {
@@ -160,48 +254,15 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     providerKeys: registry.keys,
     isProviderKey: registry.has,
 
-    /**
-     * The envelope one caller may see, within the deadline whatever the providers do. The same
-     * object may be returned again for the same inputs: treat it as read-only.
-     */
+    /** The envelope one caller may see, within the deadline whatever the providers do (see view). */
     async status (projectId: string, caller: Caller, requestLog: FastifyBaseLogger = log): Promise<StatusEnvelope> {
-      const span = telemetry.tracer.startSpan('integration_status.aggregate', { attributes: { 'project.id': projectId, 'caller.role': caller.role } })
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, settings.deadlineMs) })
-      try {
-        const { since, links } = await linksView.get(projectId)
-        const keys = registry.keys()
-        const sources = await Promise.all(keys.map(async (key): Promise<ItemSource> => {
-          const link = links.get(key)
-          if (!link) return { kind: 'not_linked', at: since }
-          if (!link.enabled) return { kind: 'disabled', at: link.updatedAt }
-          if (link.hiddenFromRoles.includes(caller.role)) return { kind: 'hidden', at: link.updatedAt }
-          return resolveItem(projectId, link, caller, deadline, span)
-        }))
-        const at = now()
-        const sourceKeys = sources.map((source) => sourceKey(source, at))
-        const memoKey = sourceKeys.every((key) => key !== undefined) ? `${projectId}\0${caller.role}\0${sourceKeys.join('\0')}` : undefined
-        let envelope = memoKey === undefined ? undefined : envelopes.get(memoKey)
-        if (!envelope) {
-          const items = sources.map((source, i) => buildItem(adapters.get(keys[i]!)!, source, caller.role, at))
-          envelope = buildEnvelope(projectId, items, keys)
-          if (memoKey !== undefined) {
-            if (envelopes.size >= MAX_REMEMBERED_ENVELOPES) envelopes.delete(envelopes.keys().next().value!)
-            envelopes.set(memoKey, envelope)
-          }
-        }
-        span.setAttributes({ overall: envelope.overall, hash: envelope.hash })
-        return envelope
-      } catch (error) {
-        span.recordException(error as Error)
-        span.setStatus({ code: SpanStatusCode.ERROR })
-        requestLog.error({ err: error, projectId }, 'status aggregation failed')
-        throw error
-      } finally {
-        clearTimeout(timer)
-        span.end()
-      }
+      return (await view(projectId, caller, requestLog)).envelope
     },
+
+    view,
+
+    /** The aggregator's clock, which Validity.clockUntil is read against. */
+    now,
 
     /** Drops this instance's copy of a project's links (called for changes on any instance). */
     linksChanged (projectId: string) {
@@ -213,6 +274,32 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     onChange (listener: (projectId: string) => void) {
       changeListeners.add(listener)
       return () => { changeListeners.delete(listener) }
+    },
+
+    /**
+     * Calls listener with a project id whenever what this instance would answer for it may have
+     * changed: every onChange, and check results other instances stored.
+     */
+    onInvalidate (listener: (projectId: string) => void) {
+      invalidateListeners.add(listener)
+      return () => { invalidateListeners.delete(listener) }
+    },
+
+    /**
+     * A STATUS_STORED_CHANNEL message: another instance stored a check result, so this instance's
+     * short copies of the project's entries are dropped rather than lived out (up to 1 s).
+     */
+    storedElsewhere (message: string) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(message)
+      } catch {
+        return
+      }
+      if (!Array.isArray(parsed) || parsed[0] === instanceTag || typeof parsed[1] !== 'string') return
+      const projectId = parsed[1]
+      store.forget(projectId, registry.keys())
+      notify(invalidateListeners, projectId)
     },
 
     /**
@@ -296,6 +383,8 @@ export default fp<AggregatorPluginOptions>(async function aggregatorPlugin (fast
   fastify.integrationLinks.onChange((projectId) => aggregator.linksChanged(projectId))
   // Link changes from other instances; until the subscription holds, copies of links live out their 5 s.
   keepSubscribed(fastify, LINKS_CHANGED_CHANNEL, (projectId) => aggregator.linksChanged(projectId), 'link changes')
+  // Check results from other instances; until the subscription holds, copies of entries live out their 1 s.
+  keepSubscribed(fastify, STATUS_STORED_CHANNEL, (message) => aggregator.storedElsewhere(message), 'stored statuses')
   fastify.addHook('onReady', async () => {
     const keys = aggregator.providerKeys()
     if (keys.length === 0) throw new Error('no provider registered: register at least one provider plugin (adapters/)')

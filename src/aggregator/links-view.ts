@@ -24,17 +24,41 @@ export interface ProjectLinks {
 
 /** How long an instance trusts its copy of a project's links; changes announce themselves sooner. */
 const LINKS_TTL_MS = 5_000
-const MAX_PROJECTS = 10_000
 
 /**
  * Reads a project's links with one query and keeps them briefly in process: the status route's
  * warm path then touches only the cache backend. Link changes on any instance are announced on
  * pub/sub (see aggregator.ts), and each instance drops its copy at once.
  */
-export function createLinksView (db: Kysely<Database>) {
+export function createLinksView (db: Kysely<Database>, maxProjects: number) {
   // Real time, not the injectable clock: tests that fix the clock must still see link changes.
   const now = () => performance.now()
   const cached = new Map<string, { at: number, value: ProjectLinks }>()
+  /** One query per project at a time; a forget() makes later callers start a new one. */
+  const reading = new Map<string, Promise<ProjectLinks>>()
+  /** When each project was last forgotten: a query begun before that must not be kept. */
+  const forgotten = new Map<string, number>()
+
+  async function readAndKeep (projectId: string) {
+    const started = now()
+    const value = await read(projectId)
+    if ((forgotten.get(projectId) ?? -Infinity) < started) {
+      cached.delete(projectId)
+      if (cached.size >= maxProjects) cached.delete(cached.keys().next().value!)
+      cached.set(projectId, { at: started, value })
+    }
+    return value
+  }
+
+  function readJoined (projectId: string) {
+    let running = reading.get(projectId)
+    if (!running) {
+      const started = readAndKeep(projectId).finally(() => { if (reading.get(projectId) === started) reading.delete(projectId) })
+      running = started
+      reading.set(projectId, running)
+    }
+    return running
+  }
 
   async function read (projectId: string): Promise<ProjectLinks> {
     const rows = await db.selectFrom('projects as p')
@@ -70,19 +94,29 @@ export function createLinksView (db: Kysely<Database>) {
       if (hit && !fresh && now() - hit.at < LINKS_TTL_MS) return hit.value
       let value: ProjectLinks
       try {
-        value = await read(projectId)
+        // A fresh read must see changes made after the caller asked, so it never joins an older one.
+        value = await (fresh ? readAndKeep(projectId) : readJoined(projectId))
       } catch (error) {
         // PostgreSQL unreachable: the last copy is still the best answer (statuses come from the
         // cache backend), so the status route keeps serving through a database outage.
         if (hit) return hit.value
         throw error
       }
-      if (cached.size >= MAX_PROJECTS) cached.delete(cached.keys().next().value!)
-      cached.set(projectId, { at: now(), value })
       return value
     },
+
+    /** Until when (performance.now()) the project's copy is reused; 0 without one. */
+    copyUntil (projectId: string) {
+      const hit = cached.get(projectId)
+      return hit ? hit.at + LINKS_TTL_MS : 0
+    },
+
     forget (projectId: string) {
       cached.delete(projectId)
+      reading.delete(projectId)
+      forgotten.delete(projectId)
+      if (forgotten.size >= maxProjects) forgotten.delete(forgotten.keys().next().value!)
+      forgotten.set(projectId, now())
     }
   }
 }

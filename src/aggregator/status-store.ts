@@ -44,17 +44,44 @@ const PERSIST_UNCHANGED_EVERY_MS = 60_000
  * warm path then does no I/O at all; another instance's refresh shows here at most this late.
  */
 export const LOCAL_COPY_MS = 1_000
-const MAX_LOCAL_COPIES = 50_000
+/** A copy this close to its end is read again (see read). */
+const RENEW_AHEAD_MS = 100
 
 export const cacheKey = (projectId: string, provider: ProviderKey) => `status:${projectId}:${provider}`
 
 /** `connected` false = the cache backend is down: skipped at once, PostgreSQL answers instead. */
-export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, connected: () => boolean) {
+export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, connected: () => boolean, maxLocalCopies: number) {
   const local = new Map<string, { entry: StatusEntry, until: number }>()
+  /**
+   * One cache read per key at a time: when a copy expires under load, every request in flight
+   * would otherwise ask the cache backend for the same entry at once.
+   */
+  const reading = new Map<string, Promise<StatusEntry | undefined>>()
 
   function remember (key: string, entry: StatusEntry) {
-    if (local.size >= MAX_LOCAL_COPIES) local.delete(local.keys().next().value!)
+    local.delete(key)
+    if (local.size >= maxLocalCopies) local.delete(local.keys().next().value!)
     local.set(key, { entry, until: performance.now() + LOCAL_COPY_MS })
+  }
+
+  async function fetchEntry (key: string) {
+    const started = performance.now()
+    const entry = await cache.get<StatusEntry>(key)
+    // A write landed while we read: its copy is newer than what we got.
+    const copy = local.get(key)
+    if (copy && copy.until - LOCAL_COPY_MS > started) return copy.entry
+    if (entry) remember(key, entry)
+    else local.delete(key)
+    return entry
+  }
+
+  function readJoined (key: string) {
+    let running = reading.get(key)
+    if (!running) {
+      running = fetchEntry(key).finally(() => { reading.delete(key) })
+      reading.set(key, running)
+    }
+    return running
   }
 
   return {
@@ -66,13 +93,29 @@ export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, co
       const key = cacheKey(projectId, provider)
       if (!shared) {
         const copy = local.get(key)
-        if (copy && copy.until > performance.now()) return copy.entry
+        const left = copy === undefined ? 0 : copy.until - performance.now()
+        if (left > RENEW_AHEAD_MS) return copy!.entry
+        // About to expire: renewed with the project's other copies, so a status snapshot built
+        // from them (valid until the first expires) lasts a whole LOCAL_COPY_MS, not a moment.
+        if (left > 0) return connected() ? await readJoined(key).catch(() => copy!.entry) : copy!.entry
       }
       if (!connected()) return undefined
-      const entry = await cache.get<StatusEntry>(key)
-      if (entry) remember(key, entry)
-      else local.delete(key)
-      return entry
+      // Shared reads must see writes made after the caller asked, so they never join an older read.
+      return await (shared ? fetchEntry(key) : readJoined(key))
+    },
+
+    /** Drops this instance's copies of a project's entries: another instance stored newer ones. */
+    forget (projectId: string, providers: readonly ProviderKey[]) {
+      for (const provider of providers) {
+        const key = cacheKey(projectId, provider)
+        local.delete(key)
+        reading.delete(key)
+      }
+    },
+
+    /** Until when (performance.now()) this instance's copy of the entry is reused; 0 without one. */
+    copyUntil (projectId: string, provider: ProviderKey) {
+      return local.get(cacheKey(projectId, provider))?.until ?? 0
     },
 
     /**

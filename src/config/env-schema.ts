@@ -38,6 +38,8 @@ export const EnvSchema = Type.Object({
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 100 * 1024 }),
   STATUS_TTL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 15_000, description: 'How long a provider result stays fresh; each entry gets ±33% jitter (15 s → 10–20 s)' }),
   STATUS_DEADLINE_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 400, description: 'The longest a status response waits for providers; slower checks finish in the background' }),
+  STATUS_SNAPSHOT_MAX_ENTRIES: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10_000, description: 'Ready status answers kept per instance, one per (project, role); least recently used dropped first' }),
+  STATUS_CACHE_MAX_PROJECTS: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10_000, description: 'Projects whose links and status entries an instance keeps short copies of; oldest dropped first' }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 3_000, description: 'Timeout of one provider check (all its calls, retries included)' }),
   PROVIDER_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Provider responses larger than this fail the check' }),
   BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Consecutive failed checks that open a circuit' }),

@@ -1,17 +1,13 @@
 import { Type } from '@sinclair/typebox'
+import type { FastifyBaseLogger } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BEARER_OR_COOKIE, NO_NUL, ProjectId, errorResponses, ref } from '../schemas/common.js'
 import { StatusEnvelope } from '../schemas/integration-status.js'
+import type { Role } from '../schemas/common.js'
+import { createSnapshotCache } from '../aggregator/snapshot-cache.js'
+import { EncodedBody, sendAnswer, type StatusAnswer } from './status-answer.js'
 
-/** True when an If-None-Match list names the tag, compared weakly (RFC 9110 §13.1.2). */
-export function matchesIfNoneMatch (header: string | undefined, etag: string) {
-  if (!header) return false
-  const opaque = etag.replace(/^W\//, '')
-  return header.split(',').some((candidate) => {
-    const tag = candidate.trim()
-    return tag === '*' || tag.replace(/^W\//, '') === opaque
-  })
-}
+export { matchesIfNoneMatch } from './status-answer.js'
 
 /** On the 200 and on the 304: a client revalidating still learns where the event stream stands. */
 const STATUS_HEADERS = {
@@ -26,11 +22,30 @@ const STATUS_HEADERS = {
 }
 
 const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  // The aggregator hands back the same envelope while nothing changed: serialize it once.
-  const bodies = new WeakMap<StatusEnvelope, string>()
+  const { aggregator, events } = fastify
+  // The aggregator hands back the same envelope while nothing changed: serialize (and compress) it once.
+  const bodies = new WeakMap<StatusEnvelope, EncodedBody>()
+  const snapshots = createSnapshotCache<StatusAnswer>({ maxEntries: fastify.config.status.maxSnapshots, clock: aggregator.now, registry: fastify.metrics.registry })
+  // Every change this instance learns of (checks stored on any instance, links changed) ends the project's snapshots.
+  const unsubscribe = aggregator.onInvalidate((projectId) => snapshots.invalidate(projectId))
+  fastify.addHook('onClose', async () => { unsubscribe() })
+
+  /** One (project, role) answer: the reads and the work a warm request no longer does. */
+  async function buildAnswer (projectId: string, userId: string, role: Role, log: FastifyBaseLogger, serialize: (envelope: StatusEnvelope) => string): Promise<StatusAnswer> {
+    // Read before the envelope is built: the envelope then reflects every event up to it.
+    const position = await events.snapshotPosition(projectId)
+    const { envelope, until, clockUntil } = await aggregator.view(projectId, { userId, role }, log)
+    let body = bodies.get(envelope)
+    if (body === undefined) {
+      body = new EncodedBody(Buffer.from(serialize(envelope)))
+      bodies.set(envelope, body)
+    }
+    return { etag: `W/"${envelope.hash}"`, position: position === undefined ? undefined : String(position), body, until, clockUntil }
+  }
 
   fastify.get('/api/integrations/status', {
-    config: { auth: { roles: 'any' } },
+    // Compressed once per snapshot here: @fastify/compress, where registered, must leave it alone.
+    config: { auth: { roles: 'any' }, compress: false },
     schema: {
       tags: ['status'],
       operationId: 'getIntegrationStatus',
@@ -50,34 +65,30 @@ const integrationStatusRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           ...ref(StatusEnvelope),
           description: 'The envelope; the ETag is the hash of what this caller sees',
           // A plain map: @fastify/swagger turns each property into a documented response header.
-          headers: STATUS_HEADERS
+          headers: {
+            ...STATUS_HEADERS,
+            'Content-Encoding': Type.Union([Type.Literal('br'), Type.Literal('gzip')], { description: 'When the request\'s Accept-Encoding prefers it (q-values honoured); identity otherwise' })
+          }
         },
         304: Type.Null({ description: 'Not modified: the If-None-Match tag still matches; no body', headers: STATUS_HEADERS }),
         ...errorResponses(400, 401, 403)
       }
     }
-  }, async (request, reply) => {
+  }, function (request, reply) {
     const { projectId } = request.query
     const user = request.user!
     // authorizeProject has already checked that the caller holds a role on this project.
     const role = user.roles[projectId]!
-    // Read before the snapshot is built: the snapshot then reflects every event up to it.
-    const position = await fastify.events.snapshotPosition(projectId)
-    if (position !== undefined) reply.header('events-position', String(position))
-    const envelope = await fastify.aggregator.status(projectId, { userId: user.sub, role }, request.log)
-    const etag = `W/"${envelope.hash}"`
-    // Per caller: a shared cache must not hand one user's view to another.
-    reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'Authorization, Cookie')
-    // No body at all (not even "null"): a 304 carries only headers.
-    if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as unknown as null)
-    let body = bodies.get(envelope)
-    if (body === undefined) {
-      // The route's own schema serializer, so the cached text is exactly what it would send.
-      body = reply.serialize(envelope) as string
-      bodies.set(envelope, body)
+    const ready = snapshots.get(projectId, role)
+    // Warm: answered from the snapshot without awaiting anything.
+    if (ready) {
+      sendAnswer(reply, ready, request.headers)
+      return
     }
-    // A JSON content type with a string payload is sent as is, without serializing again.
-    return reply.type('application/json; charset=utf-8').send(body as unknown as StatusEnvelope)
+    // The route's own schema serializer, so the kept text is exactly what it would send.
+    const serialize = (envelope: StatusEnvelope) => reply.serialize(envelope) as string
+    return snapshots.build(projectId, role, () => buildAnswer(projectId, user.sub, role, request.log, serialize))
+      .then((answer) => sendAnswer(reply, answer, request.headers))
   })
 }
 

@@ -1,11 +1,19 @@
 import { readFile } from 'node:fs/promises'
 import type { OutgoingHttpHeaders } from 'node:http'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { parse } from 'yaml'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 const DOCUMENT_ID = 'openapi.json'
+
+/** A ready-made (possibly pre-compressed) body, as the client will read it. */
+function decoded (payload: Buffer, encoding: unknown) {
+  if (encoding === 'br') return brotliDecompressSync(payload).toString('utf8')
+  if (encoding === 'gzip') return gunzipSync(payload).toString('utf8')
+  return payload.toString('utf8')
+}
 let loaded: Promise<{ document: any, ajv: Ajv2020, headerAjv: Ajv2020 }> | undefined
 
 /** The committed openapi.yaml, compiled once per process. */
@@ -171,10 +179,12 @@ export async function createContractChecker () {
   async function onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const type = String(reply.getHeader('content-type') ?? '')
     if (reply.statusCode === 204 || reply.statusCode === 304) return payload
-    if (!type.startsWith('application/json') || typeof payload !== 'string') return payload
+    if (!type.startsWith('application/json')) return payload
+    const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? decoded(payload, reply.getHeader('content-encoding')) : undefined
+    if (text === undefined) return payload
     let body: unknown
     try {
-      body = JSON.parse(payload)
+      body = JSON.parse(text)
     } catch {
       violations.push(`${request.method} ${request.url}: body is not JSON`)
       return payload

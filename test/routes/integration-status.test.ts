@@ -23,7 +23,7 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
     t.equal(body.overall, 'disconnected')
     t.equal(response.headers.etag, `W/"${body.hash}"`)
     t.equal(response.headers['cache-control'], 'private, no-cache')
-    t.equal(response.headers.vary, 'Authorization, Cookie')
+    t.equal(response.headers.vary, 'Origin, Authorization, Cookie, Accept-Encoding', 'CORS\'s Origin kept, the caller and the coding added')
   })
 
   t.test('every provider, every case, through the route', async (t) => {

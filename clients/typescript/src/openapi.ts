@@ -1863,6 +1863,8 @@ export interface operations {
                     "Cache-Control"?: "private, no-cache";
                     /** @description Open GET /api/integrations/events with this as Last-Event-ID to receive every change after this snapshot */
                     "Events-Position"?: number;
+                    /** @description When the request's Accept-Encoding prefers it (q-values honoured); identity otherwise */
+                    "Content-Encoding"?: "br" | "gzip";
                     [name: string]: unknown;
                 };
                 content: {
