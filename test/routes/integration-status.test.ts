@@ -10,12 +10,12 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
   let now = FIXED
   const s = await statusApp(t, { backend, now: () => now })
 
-  t.test('an unknown project: all four keys, in order, not connected', async (t) => {
+  t.test('an unknown project: every provider key, in order, not connected', async (t) => {
     const response = await s.status('p_empty')
     t.equal(response.statusCode, 200)
     const body = response.json<StatusEnvelope>()
     t.same(body.items.map((i) => i.key), PROVIDER_KEYS)
-    t.same(body.items.map((i) => i.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase'], 'each item carries its provider\'s label, from the manifest')
+    t.same(body.items.map((i) => i.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase', 'Netlify'], 'each item carries its provider\'s label, from the manifest')
     for (const item of body.items) {
       t.match(item, { configured: false, configuredReason: 'not_linked', visible: true, status: 'disconnected', summary: 'Not connected' })
       t.same(item.actions, [{ id: 'connect', label: 'Connect', can: true }])
