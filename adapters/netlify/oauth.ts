@@ -1,10 +1,10 @@
-import type { ProviderHttp, ReadOnlyProviderHttp } from '../../src/provider-kit/http.js'
+import type { ReadOnlyProviderHttp } from '../../src/provider-kit/http.js'
 import { ProviderFailure, isProviderFailure } from '../../src/provider-kit/failure.js'
 import type { CheckContext, OAuthClient, OAuthSteps } from '../../src/provider-kit/manifest.js'
-import { OAuthFailure } from '../../src/provider-kit/oauth.js'
+import { OAuthFailure, exchangeCode } from '../../src/provider-kit/oauth.js'
 import { sitePath } from './deploys.js'
 import { isRecord } from './failures.js'
-import type { NetlifyConfig } from './config.js'
+import { NETLIFY_LABEL, type NetlifyConfig } from './config.js'
 
 /**
  * Netlify's OAuth2 authorization-code flow and the credential check.
@@ -31,25 +31,7 @@ export function netlifyTokenUrl (apiUrl: string) {
   return `${base.endsWith('/api/v1') ? base.slice(0, -'/api/v1'.length) : new URL(base).origin}/oauth/token`
 }
 
-export type Outcome<T> = ({ ok: true } & T) | { ok: false, reason: string }
-
-/** Trades the code for a token; a refusal says why (never the code, secret or token). */
-export async function exchangeNetlifyCode (http: ProviderHttp, apiUrl: string, client: NetlifyOAuthClient, code: string, redirectUri: string, signal: AbortSignal): Promise<Outcome<{ token: string }>> {
-  const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.clientId, client_secret: client.clientSecret })
-  let res
-  try {
-    res = await http.requestJson('POST', netlifyTokenUrl(apiUrl), { form, signal })
-  } catch (error) {
-    if (isProviderFailure(error)) return { ok: false, reason: 'Netlify\'s token endpoint could not be reached' }
-    throw error
-  }
-  const body = isRecord(res.body) ? res.body : {}
-  if (res.status >= 200 && res.status < 300 && typeof body.access_token === 'string' && body.access_token !== '') {
-    return { ok: true, token: body.access_token }
-  }
-  const error = typeof body.error === 'string' ? ` (${body.error.slice(0, 64)})` : ''
-  return { ok: false, reason: `Netlify refused the code${error}` }
-}
+type Outcome<T> = ({ ok: true } & T) | { ok: false, reason: string }
 
 export type CredentialVerdict = Outcome<Record<never, never>> & { revoked?: boolean }
 
@@ -92,11 +74,12 @@ export function netlifyOAuth ({ webUrl, apiUrl, client }: { webUrl: string, apiU
     // Netlify tokens carry no scopes: the proof is that the token can read the linked site.
     requiredScopes: [],
     authorizeUrl: ({ client, redirectUri, state }) => netlifyAuthorizeUrl({ ...client, webUrl }, redirectUri, state),
-    async exchange ({ http, client, code, redirectUri, signal }) {
-      const exchanged = await exchangeNetlifyCode(http, apiUrl, { ...client, webUrl }, code, redirectUri, signal)
-      if (!exchanged.ok) throw new OAuthFailure('code_rejected', exchanged.reason)
-      return { token: exchanged.token }
-    },
+    // Netlify documents no answer format: an RFC 6749 §5 answer is assumed; it grants no scopes.
+    exchange: ({ http, client, code, redirectUri, signal }) => exchangeCode(http, NETLIFY_LABEL, {
+      url: netlifyTokenUrl(apiUrl),
+      form: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.clientId, client_secret: client.clientSecret }),
+      signal
+    }),
     async verify ({ http, token, config, signal }) {
       const verdict = await verifyNetlifyCredentials(http, apiUrl, config, { token }, signal)
       if (!verdict.ok) throw new OAuthFailure('verification_failed', verdict.reason)

@@ -2,7 +2,8 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { startSimulator } from '../simulator/simulator.js'
 import { createProviderHttp } from '../../src/provider-kit/http.js'
-import { exchangeNetlifyCode, netlifyAuthorizeUrl, netlifyTokenUrl, verifyNetlifyCredentials } from '../../adapters/netlify/oauth.js'
+import { netlifyAuthorizeUrl, netlifyOAuth, netlifyTokenUrl, verifyNetlifyCredentials } from '../../adapters/netlify/oauth.js'
+import type { ProviderHttp } from '../../src/provider-kit/http.js'
 import { netlifyProvider } from '../../adapters/netlify/index.js'
 import { NETLIFY_DEFAULT_API_URL } from '../../adapters/netlify/config.js'
 import { resolveProviderEnv } from '../../src/aggregator/providers.js'
@@ -24,6 +25,16 @@ async function setup (t: Test) {
   return { sim, http, client, signal }
 }
 
+/** The manifest's exchange step against `apiUrl`: a token, or the OAuthFailure's message. */
+async function exchange (http: ProviderHttp, apiUrl: string, client: { clientId: string, clientSecret: string, webUrl: string }, code: string, redirectUri: string, signal: AbortSignal) {
+  const steps = netlifyOAuth({ webUrl: client.webUrl, apiUrl, client })
+  try {
+    return { ok: true as const, ...await steps.exchange({ http, client, code, redirectUri, signal }) }
+  } catch (error) {
+    return { ok: false as const, code: (error as { code?: string }).code, reason: (error as Error).message }
+  }
+}
+
 t.test('the token endpoint sits beside the API', async (t) => {
   t.equal(netlifyTokenUrl('https://api.netlify.com/api/v1'), 'https://api.netlify.com/oauth/token')
   t.equal(netlifyTokenUrl('http://127.0.0.1:9/netlify/api/v1/'), 'http://127.0.0.1:9/netlify/oauth/token')
@@ -37,7 +48,7 @@ t.test('authorize, exchange, verify: a token that reads the site', async (t) => 
   const { code, state } = await sim.authorize('netlify', url)
   t.equal(state, 'state-1')
 
-  const exchanged = await exchangeNetlifyCode(http, sim.baseUrls.netlify, client, code, REDIRECT, signal())
+  const exchanged = await exchange(http, sim.baseUrls.netlify, client, code, REDIRECT, signal())
   t.ok(exchanged.ok, 'the code became a token')
   const token = exchanged.ok ? exchanged.token : ''
   const call = sim.calls.find((c) => c.path === '/oauth/token')
@@ -47,19 +58,19 @@ t.test('authorize, exchange, verify: a token that reads the site', async (t) => 
   t.strictSame(await verifyNetlifyCredentials(http, sim.baseUrls.netlify, { siteId: SITE }, { token }, signal()), { ok: true })
   t.match(sim.calls.at(-1), { method: 'GET', path: `/sites/${SITE}` })
 
-  const again = await exchangeNetlifyCode(http, sim.baseUrls.netlify, client, code, REDIRECT, signal())
-  t.strictSame(again, { ok: false, reason: 'Netlify refused the code (invalid_grant)' }, 'a code is redeemed once')
+  const again = await exchange(http, sim.baseUrls.netlify, client, code, REDIRECT, signal())
+  t.strictSame(again, { ok: false, code: 'code_rejected', reason: 'Netlify refused the code (invalid_grant)' }, 'a code is redeemed once')
 })
 
 t.test('refusals are reasons, never secrets', async (t) => {
   const { sim, http, client, signal } = await setup(t)
   const code = (await sim.authorize('netlify', netlifyAuthorizeUrl(client, REDIRECT, 's'))).code
-  const wrongSecret = await exchangeNetlifyCode(http, sim.baseUrls.netlify, { ...client, clientSecret: 'nope' }, code, REDIRECT, signal())
-  t.strictSame(wrongSecret, { ok: false, reason: 'Netlify refused the code (invalid_client)' })
-  const wrongRedirect = await exchangeNetlifyCode(http, sim.baseUrls.netlify, client, code, 'http://elsewhere.example/cb', signal())
-  t.strictSame(wrongRedirect, { ok: false, reason: 'Netlify refused the code (invalid_grant)' })
-  const unreachable = await exchangeNetlifyCode(http, 'http://127.0.0.1:9/api/v1', client, code, REDIRECT, signal())
-  t.strictSame(unreachable, { ok: false, reason: 'Netlify\'s token endpoint could not be reached' })
+  const wrongSecret = await exchange(http, sim.baseUrls.netlify, { ...client, clientSecret: 'nope' }, code, REDIRECT, signal())
+  t.strictSame(wrongSecret, { ok: false, code: 'code_rejected', reason: 'Netlify refused the code (invalid_client)' })
+  const wrongRedirect = await exchange(http, sim.baseUrls.netlify, client, code, 'http://elsewhere.example/cb', signal())
+  t.strictSame(wrongRedirect, { ok: false, code: 'code_rejected', reason: 'Netlify refused the code (invalid_grant)' })
+  const unreachable = await exchange(http, 'http://127.0.0.1:9/api/v1', client, code, REDIRECT, signal())
+  t.strictSame(unreachable, { ok: false, code: 'code_rejected', reason: 'Netlify\'s token endpoint could not be reached' })
 })
 
 t.test('a pasted token is verified against the linked site', async (t) => {

@@ -86,14 +86,16 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
     await s.link('p_priv', 'vercel')
     await s.link('p_priv', 'sanity')
     await s.link('p_priv', 'supabase')
+    await s.link('p_priv', 'netlify')
     const owner = (await s.status('p_priv')).body
     const viewer = (await s.status('p_priv', 'viewer')).body
     t.match(owner, /vercel\.app/, 'owners see deployment URLs')
-    const secrets = [...Object.values(LINK_CONFIGS).flatMap((c) => Object.values(c)), 'vercel.app', 'https://']
+    t.match(owner, /netlify\.app/, 'owners see Netlify deploy URLs')
+    const secrets = [...Object.values(LINK_CONFIGS).flatMap((c) => Object.values(c)), 'vercel.app', 'netlify.app', 'https://']
       .filter((value) => value !== 'production')
     for (const secret of secrets) t.notOk(viewer.includes(secret), `viewer response does not contain ${secret}`)
     const github = JSON.parse(viewer).items[0]
-    t.match(github, { status: 'warning', problem: { code: 'unknown', hint: 'Ask a project owner or admin to check the GitHub connection' } })
+    t.match(github, { status: 'warning', problem: { code: 'missing_scopes', hint: 'Ask a project owner or admin to reconnect GitHub with the scopes it needs' } })
   })
 
   t.test('disabled and hidden links', async (t) => {
