@@ -3,7 +3,6 @@ import { ProviderFailure, isProviderFailure } from '../../src/provider-kit/failu
 import type { CheckContext, OAuthClient, OAuthSteps } from '../../src/provider-kit/manifest.js'
 import { OAuthFailure, exchangeCode } from '../../src/provider-kit/oauth.js'
 import { sitePath } from './deploys.js'
-import { isRecord } from './failures.js'
 import { NETLIFY_LABEL, type NetlifyConfig } from './config.js'
 
 /**
