@@ -6,7 +6,8 @@
  * - a request value is narrowed: a type left a union, an enum value went, a constraint appeared
  *   or tightened (pattern, format, max/min lengths, items, values, additionalProperties);
  * - a response field or header disappears, or a field is no longer always present, or a
- *   response value may now be of a type it could not be before.
+ *   response value may now be of a type it could not be before (except a new alternative of a
+ *   union marked `x-extensible-union`, which grows with the provider set, as a new enum value does).
  * Only local `$ref`s are followed (the service's document has no other kind). Header names
  * compare case-insensitively, as HTTP does; path templates compare by shape (`{id}` = `{actionId}`).
  * Schemas are compared for JSON media types; a text/event-stream schema describes frames, not a
@@ -283,6 +284,8 @@ class Comparison {
     if (direction === 'response') {
       // A new literal (a TypeBox union of values) is a new enum value: tolerated, as in enums.
       const isLiteral = (alternative: any) => alternative?.const !== undefined || (Array.isArray(alternative?.enum) && alternative.enum.length === 1)
+      // A union that grows with the provider set: its new alternative comes with a new key value.
+      if (head['x-extensible-union'] === true) return
       const baseKeys = new Set(before.map(key))
       after.forEach((alternative, index) => {
         if (!baseKeys.has(key(alternative, index)) && !isLiteral(alternative)) this.add(at, `may now be ${key(alternative, index)}`)

@@ -56,6 +56,12 @@ const integrationLink = (config: TSchema) => Type.Object({
   updatedAt: Timestamp
 }, { $id: 'IntegrationLink' })
 
+/**
+ * Marks a response union whose alternatives grow with the provider set (a new provider's link
+ * config): a new alternative there is no breaking change, like a new ProviderKey value.
+ */
+export const OPEN_UNION = 'x-extensible-union'
+
 /** What a provider contributes to the contract. */
 export interface ProviderSchemaSource { key: string, config: TSchema }
 
@@ -63,7 +69,10 @@ export interface ProviderSchemaSource { key: string, config: TSchema }
 export function providerSchemas (providers: readonly ProviderSchemaSource[]) {
   const ProviderKey = Type.Union(providers.map((p) => Type.Literal(p.key)), { $id: 'ProviderKey', description: 'Integration key' })
   const LinkConfig = Type.Union(providers.map((p) => ref(p.config)), {
-    description: providers.map((p) => `${p.config.$id} for ${p.key}`).join(', ')
+    description: providers.map((p) => `${p.config.$id} for ${p.key}`).join(', '),
+    // The item's key tells which config it is; a new provider adds both, and a client tolerates
+    // an unknown config exactly as it tolerates the unknown key (src/openapi-diff.ts).
+    [OPEN_UNION]: true
   })
   return [ProviderKey, ...providers.map((p) => p.config), ...providers.map((p) => putLinkBody(p.key, p.config)), integrationLink(LinkConfig)]
 }

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { loadConfig } from '../../plugins/config.js'
 import { buildApp } from '../build-app.js'
 import { signToken } from '../lib/tokens.js'
-// The provider simulator the tests use: the same wire formats as GitHub, Vercel, Sanity and Supabase.
+// The provider simulator the tests use: the same wire formats as GitHub, Vercel, Sanity, Supabase and Netlify.
 import { providerEnv, startSimulator } from '../../test/simulator/simulator.js'
 import { DEMO_LINKS, DEMO_PROJECT } from './demo-project.js'
 
 /**
  * `npm run demo`: the service on embedded defaults (nothing kept on disk), the provider simulator,
- * a seeded project `p_demo` whose four integrations are in varied states, and printed links that
+ * a seeded project `p_demo` whose five integrations are in varied states, and printed links that
  * sign the browser in (DEV_LOGIN) as an owner, an editor or a viewer.
  */
 const sim = await startSimulator()

@@ -1,5 +1,5 @@
-// The provider simulator the tests use (test/simulator/): GitHub's, Vercel's, Sanity's and Supabase's
-// wire formats. Test code, so this script is left out of the production build (tsconfig.build.json)
+// The provider simulator the tests use (test/simulator/): GitHub's, Vercel's, Sanity's, Supabase's
+// and Netlify's wire formats. Test code, so this script is left out of the production build (tsconfig.build.json)
 // and compiled on its own for the `simulator` image target (tsconfig.simulator.json, Dockerfile).
 import { GENERIC_SCENARIOS } from '../../test/simulator/shared.js'
 import { startSimulator, type Provider, type ScenarioName } from '../../test/simulator/simulator.js'
@@ -11,8 +11,8 @@ import { startSimulator, type Provider, type ScenarioName } from '../../test/sim
  * `sim_production_failing`); any other token is answered as the provider answers a revoked one.
  * Nothing here is a real provider: never point a production deployment at it.
  */
-const PROVIDERS: Provider[] = ['github', 'vercel', 'sanity', 'supabase']
-const EXTRA_SCENARIOS: ScenarioName[] = ['production_failing', 'building', 'webhook_disabled', 'unhealthy_service', 'paused']
+const PROVIDERS: Provider[] = ['github', 'vercel', 'sanity', 'supabase', 'netlify']
+const EXTRA_SCENARIOS: ScenarioName[] = ['production_failing', 'building', 'webhook_disabled', 'unhealthy_service', 'paused', 'no_successful_deploy']
 
 const scenarioToken = (scenario: ScenarioName) => `sim_${scenario}`
 
@@ -38,7 +38,7 @@ for (const provider of PROVIDERS) {
 
 process.stdout.write([
   `provider simulator listening on http://${host}:${port}`,
-  '  base URLs: /github, /vercel, /sanity/{projectId}, /sanity-api, /supabase',
+  '  base URLs: /github, /vercel, /sanity/{projectId}, /sanity-api, /supabase, /netlify/api/v1',
   ...PROVIDERS.map((provider) => `  ${provider} tokens: ${tokens[provider]!.join(', ')}`),
   ''
 ].join('\n'))

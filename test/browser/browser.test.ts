@@ -163,7 +163,7 @@ t.test('in Chromium', { skip }, async (t) => {
     await linkAll(s, projectId)
     const page = await (await signedIn(t, browser, s, 'owner', projectId)).newPage()
     await page.goto(`${s.url}/ui/demo.html?projectId=${projectId}`)
-    for (const provider of ['github', 'vercel', 'sanity', 'supabase']) {
+    for (const { provider } of DEMO_LINKS) {
       await bar(page, provider).and(page.locator(':not([data-status="disconnected"])')).waitFor()
     }
     await page.locator('integration-settings li.card[data-provider="supabase"][data-status="error"]').waitFor()

@@ -65,7 +65,7 @@ t.test('the demo in each state: screenshots match the references, axe finds noth
   await s.status('p_connect')
 
   const settled = async (page: Page) => {
-    for (const [provider, status] of [['github', 'connected'], ['vercel', 'warning'], ['sanity', 'warning'], ['supabase', 'error']]) {
+    for (const [provider, status] of [['github', 'connected'], ['vercel', 'warning'], ['sanity', 'warning'], ['supabase', 'error'], ['netlify', 'connected']]) {
       await page.locator(`integration-settings li.card[data-provider="${provider}"][data-status="${status}"]`).waitFor()
     }
   }

@@ -36,7 +36,12 @@ t.test('compatible edits pass', async (t) => {
     'a new optional query parameter': (doc) => { operation(doc, '/api/integrations/status', 'get').parameters.push({ in: 'query', name: 'verbose', required: false, schema: { type: 'boolean' } }) },
     'a new response field': (doc) => { schemas(doc).StatusEnvelope.properties.generatedAt = { type: 'string' } },
     'a new documented status': (doc) => { operation(doc, '/api/integrations/status', 'get').responses['418'] = { description: 'a new answer' } },
-    'a request enum that accepts more': (doc) => { schemas(doc).ProviderKey.anyOf.push({ type: 'string', enum: ['netlify'] }) },
+    'a request enum that accepts more': (doc) => { schemas(doc).ProviderKey.anyOf.push({ type: 'string', enum: ['acme'] }) },
+    'a new provider: its key and its link config': (doc) => {
+      schemas(doc).AcmeLinkConfig = { type: 'object', properties: { zone: { type: 'string', maxLength: 40 } }, required: ['zone'], additionalProperties: false }
+      schemas(doc).ProviderKey.anyOf.push({ type: 'string', enum: ['acme'] })
+      schemas(doc).IntegrationLink.properties.config.anyOf.push({ $ref: '#/components/schemas/AcmeLinkConfig' })
+    },
     'a looser request constraint': (doc) => { param(doc, '/api/integrations/actions', 'get', 'before').schema.maxLength = 400 },
     'a default that is no longer required': (doc) => { param(doc, '/api/integrations/actions', 'get', 'limit').required = false },
     'a header parameter renamed to its canonical case': (doc) => { param(doc, '/api/integrations/actions', 'post', 'idempotency-key').name = 'Idempotency-Key' },
@@ -81,6 +86,11 @@ t.test('each kind of breaking edit is caught, where it happened', async (t) => {
     ['a pattern added or narrowed', (doc) => { param(doc, '/api/integrations/actions', 'get', 'before').schema.pattern = '^[a-z]+$' }, /query parameter before: pattern (added|changed)/],
     ['a raised minimum', (doc) => { param(doc, '/api/integrations/actions', 'get', 'limit').schema.minimum = 5 }, /query parameter limit: minimum tightened to 5 \(was 1\)/],
     ['a removed request media type', (doc) => { delete operation(doc, '/api/integrations/actions', 'post').requestBody.content['application/json'] }, /request body application\/json no longer accepted/],
+    ['a new object in a response union not marked as growing', (doc) => {
+      const config = schemas(doc).IntegrationLink.properties.config
+      delete config['x-extensible-union']
+      config.anyOf.push({ type: 'object', properties: { zone: { type: 'string' } } })
+    }, /body\.items\[\]\.config: may now be #\d/],
     ['a response that may now be another type', (doc) => { schemas(doc).StatusEnvelope.properties.hash.type = ['string', 'null'] }, /body\.hash: may now be null/]
   ]
   for (const [name, edit, expected] of breaking) {

@@ -104,7 +104,7 @@ t.test('names that last: operationId, summary, description, declared tag and sec
     }
   }
   t.same(document.servers, [{ url: '/', description: document.servers[0].description, 'x-internal': false }], 'a relative default server')
-  for (const key of ['github', 'vercel', 'sanity', 'supabase']) {
+  for (const key of ['github', 'vercel', 'sanity', 'supabase', 'netlify']) {
     const body = document.paths[`/api/projects/{projectId}/integrations/${key}`].put.requestBody.content['application/json'].schema
     const component = document.components.schemas[body.$ref.split('/').pop()]
     t.match(component.properties.config.$ref, new RegExp(`/${key[0]!.toUpperCase()}${key.slice(1)}LinkConfig$`), `PUT ${key}: its own config only`)

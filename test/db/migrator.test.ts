@@ -81,7 +81,7 @@ eachBackend(t, 'a link can only name a provider in the providers table', async (
   const db = await open(t, backend, schema)
   await migrate(db, { schema })
   const keys = await sql<{ key: string }>`select key from ${sql.id(schema, 'providers')} order by key`.execute(db)
-  t.same(keys.rows.map((r) => r.key), ['github', 'sanity', 'supabase', 'vercel'], 'one row per provider (sql/007)')
+  t.same(keys.rows.map((r) => r.key), ['github', 'netlify', 'sanity', 'supabase', 'vercel'], 'one row per provider (sql/007, sql/008)')
   await sql`insert into ${sql.id(schema, 'projects')} (id) values ('p1')`.execute(db)
   await t.rejects(sql`insert into ${sql.id(schema, 'project_integrations')} (project_id, provider) values ('p1', 'gitlab')`.execute(db),
     /foreign key/, 'an unknown provider is refused by the database')

@@ -122,7 +122,7 @@ t.test('the simulator runs the compiled entry the Dockerfile builds, and the ins
   t.match(dockerfile, /CMD \["node", "dist-simulator\/src\/scripts\/simulator\.js"\]/)
   t.match(dockerfile, /SIMULATOR_PORT=4010/)
   for (const [name, service] of instances) {
-    for (const variable of ['GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL']) {
+    for (const variable of ['GITHUB_API_URL', 'VERCEL_API_URL', 'SANITY_MANAGEMENT_API_URL', 'SUPABASE_API_URL', 'NETLIFY_API_URL']) {
       t.match(service.environment[variable], /^http:\/\/simulator:4010\//, `${name}: ${variable}`)
     }
     t.equal(service.environment.SANITY_API_URL, 'http://simulator:4010/sanity/{projectId}')

@@ -17,8 +17,8 @@ t.test('GET /api/providers lists the registered manifests, in order, for any sig
   t.equal(response.statusCode, 200)
   const { providers } = response.json<{ providers: ProviderInfo[] }>()
   t.same(providers.map((p) => p.key), PROVIDER_KEYS, 'the order every response uses')
-  t.same(providers.map((p) => p.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase'])
-  t.same(providers.map((p) => p.oauth), [false, false, false, false], 'OAuth only where this service has the provider\'s app (none here): connect takes a token')
+  t.same(providers.map((p) => p.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase', 'Netlify'])
+  t.same(providers.map((p) => p.oauth), [false, false, false, false, false], 'OAuth only where this service has the provider\'s app (none here): connect takes a token')
   const github = providers[0]!
   t.equal(github.config.$id, 'GithubLinkConfig', 'the link config is the manifest\'s schema')
   t.same(github.config.required, ['owner', 'repo', 'branch'])
@@ -36,7 +36,7 @@ t.test('the contract takes ProviderKey and the link configs from the manifests',
   await app.ready()
   const schemas = (app.swagger() as { components: { schemas: Record<string, any> } }).components.schemas
   t.same(schemas.ProviderKey.anyOf.map((s: { const?: string, enum?: string[] }) => s.const ?? s.enum?.[0]), PROVIDER_KEYS)
-  for (const id of ['GithubLinkConfig', 'VercelLinkConfig', 'SanityLinkConfig', 'SupabaseLinkConfig']) t.ok(schemas[id], `${id} published`)
+  for (const id of ['GithubLinkConfig', 'VercelLinkConfig', 'SanityLinkConfig', 'SupabaseLinkConfig', 'NetlifyLinkConfig']) t.ok(schemas[id], `${id} published`)
   for (const key of PROVIDER_KEYS) {
     const name = `${key[0]!.toUpperCase()}${key.slice(1)}`
     t.equal(schemas[`Put${name}IntegrationLinkBody`]?.properties.config.$ref, `#/components/schemas/${name}LinkConfig`, `${key}: its PUT body takes its own config`)

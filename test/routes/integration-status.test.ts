@@ -10,12 +10,12 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
   let now = FIXED
   const s = await statusApp(t, { backend, now: () => now })
 
-  t.test('an unknown project: all four keys, in order, not connected', async (t) => {
+  t.test('an unknown project: every provider key, in order, not connected', async (t) => {
     const response = await s.status('p_empty')
     t.equal(response.statusCode, 200)
     const body = response.json<StatusEnvelope>()
     t.same(body.items.map((i) => i.key), PROVIDER_KEYS)
-    t.same(body.items.map((i) => i.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase'], 'each item carries its provider\'s label, from the manifest')
+    t.same(body.items.map((i) => i.label), ['GitHub', 'Vercel', 'Sanity', 'Supabase', 'Netlify'], 'each item carries its provider\'s label, from the manifest')
     for (const item of body.items) {
       t.match(item, { configured: false, configuredReason: 'not_linked', visible: true, status: 'disconnected', summary: 'Not connected' })
       t.same(item.actions, [{ id: 'connect', label: 'Connect', can: true }])
@@ -86,10 +86,12 @@ eachBackend(t, 'GET /api/integrations/status', async (t, backend) => {
     await s.link('p_priv', 'vercel')
     await s.link('p_priv', 'sanity')
     await s.link('p_priv', 'supabase')
+    await s.link('p_priv', 'netlify')
     const owner = (await s.status('p_priv')).body
     const viewer = (await s.status('p_priv', 'viewer')).body
     t.match(owner, /vercel\.app/, 'owners see deployment URLs')
-    const secrets = [...Object.values(LINK_CONFIGS).flatMap((c) => Object.values(c)), 'vercel.app', 'https://']
+    t.match(owner, /netlify\.app/, 'owners see Netlify deploy URLs')
+    const secrets = [...Object.values(LINK_CONFIGS).flatMap((c) => Object.values(c)), 'vercel.app', 'netlify.app', 'https://']
       .filter((value) => value !== 'production')
     for (const secret of secrets) t.notOk(viewer.includes(secret), `viewer response does not contain ${secret}`)
     const github = JSON.parse(viewer).items[0]

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { statusApp } from '../support/status-app.js'
+import { LINK_CONFIGS, statusApp } from '../support/status-app.js'
 import type { Provider, ScenarioName, ScenarioOptions } from '../simulator/simulator.js'
 import type { IntegrationStatus, StatusEnvelope } from '../../src/schemas/integration-status.js'
 import { PROVIDER_KEYS as KEYS } from '../../adapters/index.js'
@@ -11,7 +11,7 @@ const PROVIDER_KEYS = KEYS as Provider[]
  * no history, maps to the item the plan says. The clock is fixed, so retryAfter is exact.
  */
 const FIXED = Date.parse('2026-11-25T14:30:00.000Z')
-const LABEL: Record<Provider, string> = { github: 'GitHub', vercel: 'Vercel', sanity: 'Sanity', supabase: 'Supabase' }
+const LABEL: Record<Provider, string> = { github: 'GitHub', vercel: 'Vercel', sanity: 'Sanity', supabase: 'Supabase', netlify: 'Netlify' }
 
 interface Case { scenario: ScenarioName, options?: ScenarioOptions, expect: (p: Provider) => Partial<IntegrationStatus> | Record<string, unknown> }
 
@@ -39,7 +39,8 @@ const HEALTHY: Record<Provider, Partial<IntegrationStatus>> = {
   github: { status: 'connected', summary: 'Linked to release-train · Last push 2h ago' },
   vercel: { status: 'connected', summary: '3 deployments this week · Live' },
   sanity: { status: 'connected', summary: '5 docs updated today · Live sync' },
-  supabase: { status: 'connected', summary: 'All services healthy' }
+  supabase: { status: 'connected', summary: 'All services healthy' },
+  netlify: { status: 'connected', summary: 'Live · deployed 2h ago' }
 }
 
 const SPECIFIC: Array<[Provider, ScenarioName, Partial<IntegrationStatus> | Record<string, unknown>]> = [
@@ -49,7 +50,10 @@ const SPECIFIC: Array<[Provider, ScenarioName, Partial<IntegrationStatus> | Reco
   ['vercel', 'building', { status: 'connected', summary: /Building$/ }],
   ['sanity', 'webhook_disabled', { status: 'warning', summary: /^5 docs updated today · /, problem: { code: 'webhook_disabled', title: 'Webhook disabled' } }],
   ['supabase', 'unhealthy_service', { status: 'error', summary: 'Database unhealthy' }],
-  ['supabase', 'paused', { status: 'error', summary: 'Project paused', problem: { code: 'project_paused', title: 'Project paused' } }]
+  ['supabase', 'paused', { status: 'error', summary: 'Project paused', problem: { code: 'project_paused', title: 'Project paused' } }],
+  ['netlify', 'production_failing', { status: 'warning', summary: 'Prod deploy failed · previous still live', environments: [{ name: 'preview', status: 'connected' }, { name: 'production', status: 'error', summary: 'Build failed' }] }],
+  ['netlify', 'building', { status: 'connected', summary: /Building$/ }],
+  ['netlify', 'no_successful_deploy', { status: 'error', summary: 'No successful deploy yet' }]
 ]
 
 t.test('each adapter, each case, through GET /api/integrations/status', async (t) => {
@@ -72,6 +76,8 @@ t.test('each adapter, each case, through GET /api/integrations/status', async (t
   for (const [provider, scenario, expected] of SPECIFIC) {
     t.match(await itemFor(provider, scenario), expected, `${provider} ${scenario}`)
   }
+  const gone = await itemFor('netlify', 'healthy', { unknownSites: [LINK_CONFIGS.netlify.siteId] })
+  t.match(gone, { status: 'error', summary: 'Site not found', problem: { hint: /link the site again/ }, actions: [{ id: 'reconnect' }] }, 'netlify: a deleted site asks for a relink')
 })
 
 t.test('a hanging provider gives a timeout item at the deadline, for each adapter', async (t) => {

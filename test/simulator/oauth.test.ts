@@ -22,7 +22,8 @@ function authorizeUrl (sim: Simulator, provider: OAuthProvider, params: Record<s
   const base = {
     github: `${sim.baseUrls.githubOAuth}/login/oauth/authorize`,
     vercel: `${sim.baseUrls.vercelOAuth}/oauth/authorize`,
-    supabase: `${sim.baseUrls.supabase}/v1/oauth/authorize`
+    supabase: `${sim.baseUrls.supabase}/v1/oauth/authorize`,
+    netlify: `${sim.baseUrls.netlifyOAuth}/authorize`
   }[provider]
   const query = new URLSearchParams({
     client_id: APP.clientId,

@@ -1,20 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Provider, ProviderModule, Reply, ScenarioName, ScenarioOptions, SimulatorCall } from './shared.js'
+import type { SimulatedProvider, ProviderModule, Reply, ScenarioName, ScenarioOptions, SimulatorCall } from './shared.js'
 import { GENERIC_SCENARIOS, JSON_TYPE, MINUTE } from './shared.js'
 import { github } from './github.js'
 import { vercel } from './vercel.js'
 import { supabase } from './supabase.js'
+import { netlify } from './netlify.js'
 
 /**
- * OAuth 2.0 authorization-code endpoints of GitHub, Vercel and Supabase.
+ * OAuth 2.0 authorization-code endpoints of GitHub, Vercel, Supabase and Netlify.
  *
  * The authorize step auto-approves (no consent page): it answers 302 to `redirect_uri` with
  * `code` and `state`. The token step follows each provider's wire format; every access token it
  * issues is registered in the simulator's scenario map, so the API mounts accept it at once.
  */
 
-export type OAuthProvider = 'github' | 'vercel' | 'supabase'
+export type OAuthProvider = 'github' | 'vercel' | 'supabase' | 'netlify'
 
 export interface OAuthApp {
   clientId: string
@@ -57,13 +58,16 @@ const ENDPOINTS: Endpoint[] = [
   { provider: 'vercel', prefix: 'vercel-web', method: 'GET', path: '/oauth/authorize', kind: 'authorize' },
   { provider: 'vercel', prefix: 'vercel', method: 'POST', path: '/v2/oauth/access_token', kind: 'token' },
   { provider: 'supabase', prefix: 'supabase', method: 'GET', path: '/v1/oauth/authorize', kind: 'authorize' },
-  { provider: 'supabase', prefix: 'supabase', method: 'POST', path: '/v1/oauth/token', kind: 'token' }
+  { provider: 'supabase', prefix: 'supabase', method: 'POST', path: '/v1/oauth/token', kind: 'token' },
+  // app.netlify.com/authorize (N-OAS securityDefinitions); the token endpoint sits beside the API, at api.netlify.com/oauth/token.
+  { provider: 'netlify', prefix: 'netlify-web', method: 'GET', path: '/authorize', kind: 'authorize' },
+  { provider: 'netlify', prefix: 'netlify', method: 'POST', path: '/oauth/token', kind: 'token' }
 ]
 
 /** Prefixes of the web hosts (mounted by this module, not by MOUNTS). */
-export const OAUTH_WEB_HOSTS: Record<string, OAuthProvider> = { 'github-web': 'github', 'vercel-web': 'vercel' }
+export const OAUTH_WEB_HOSTS: Record<string, OAuthProvider> = { 'github-web': 'github', 'vercel-web': 'vercel', 'netlify-web': 'netlify' }
 
-const MODULES: Record<OAuthProvider, ProviderModule> = { github, vercel, supabase }
+const MODULES: Record<OAuthProvider, ProviderModule> = { github, vercel, supabase, netlify }
 
 /** GitHub, Vercel and Supabase all let a code live ten minutes. */
 export const CODE_TTL_MS = 10 * MINUTE
@@ -183,7 +187,7 @@ export interface OAuthDeps {
   now: () => number
   fingerprint: (secret: string) => string
   /** Puts an issued token in the simulator's scenario map. */
-  register: (provider: Provider, token: string, scenario: ScenarioName, options: ScenarioOptions) => void
+  register: (provider: SimulatedProvider, token: string, scenario: ScenarioName, options: ScenarioOptions) => void
 }
 
 export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
@@ -229,8 +233,8 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
     if (clientId === null || !apps.has(key(provider, clientId))) return fail('invalid_client', 'The client_id is not a registered OAuth app.')
     if (!isHttpUrl(redirectUri)) return fail('invalid_request', 'redirect_uri is missing or is not an http(s) URL.')
     const responseType = query.get('response_type')
-    // Supabase requires `response_type=code`; GitHub ignores it; Vercel accepts it absent.
-    if (provider === 'supabase' ? responseType !== 'code' : responseType !== null && responseType !== 'code') {
+    // Supabase and Netlify require `response_type=code`; GitHub ignores it; Vercel accepts it absent.
+    if (provider === 'supabase' || provider === 'netlify' ? responseType !== 'code' : responseType !== null && responseType !== 'code') {
       return fail('unsupported_response_type', 'response_type must be code.')
     }
     const challengeValue = query.get('code_challenge')
@@ -375,6 +379,31 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
     return json(201, { access_token: token, refresh_token: refreshToken, expires_in: SUPABASE_TOKEN_TTL_S, token_type: 'Bearer' })
   }
 
+  /**
+   * Netlify's `POST /oauth/token`, as its OAuth example app calls it (netlify-labs/oauth-example,
+   * simple-oauth2 with tokenHost api.netlify.com): form-encoded `grant_type=authorization_code`,
+   * `code`, `redirect_uri`, `client_id`, `client_secret`. Netlify documents no answer format; the
+   * RFC 6749 §5 shapes are assumed: `{ access_token, token_type }`, or `{ error, error_description }`
+   * with 400 (401 for the client). Netlify tokens do not expire and carry no scopes.
+   */
+  function netlifyToken (parsed: ReturnType<typeof parseParams>): Answer {
+    if (!parsed?.form) return oauthError(400, 'invalid_request', 'The request body must be application/x-www-form-urlencoded.')
+    const p = parsed.params
+    if (p.get('grant_type') !== 'authorization_code') return oauthError(400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.')
+    const clientId = p.get('client_id')
+    if (!clientOk('netlify', clientId, p.get('client_secret'))) {
+      return oauthError(401, 'invalid_client', 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.')
+    }
+    const code = p.get('code')
+    const entry = pending('netlify', code, clientId)
+    if (!entry || p.get('redirect_uri') !== entry.redirectUri) {
+      return oauthError(400, 'invalid_grant', 'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.')
+    }
+    codes.delete(key('netlify', code!))
+    const token = issue('netlify', entry.grant, entry.grant.scenario ?? 'healthy', `nfp_${base62(36)}`)
+    return json(200, { access_token: token, token_type: 'Bearer', created_at: Math.floor(now() / 1000) })
+  }
+
   function redact (fields: Iterable<[string, string]>) {
     return Object.fromEntries([...fields].map(([k, v]) => [k, SECRET_FIELDS.includes(k) ? fingerprint(v) : v]))
   }
@@ -424,6 +453,7 @@ export function createOAuth ({ now, fingerprint, register }: OAuthDeps) {
       else if (endpoint.kind === 'authorize') reply = authorize(provider, url.searchParams)
       else if (provider === 'github') reply = githubToken(headers, parsed?.params)
       else if (provider === 'vercel') reply = vercelToken(parsed)
+      else if (provider === 'netlify') reply = netlifyToken(parsed)
       else reply = supabaseToken(headers, parsed)
       return { call, reply }
     },

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 
-export type Provider = 'github' | 'vercel' | 'sanity' | 'supabase'
+/** The providers the service lists (test support links each of them through the real app). */
+export type Provider = 'github' | 'vercel' | 'sanity' | 'supabase' | 'netlify'
+/** Every provider the simulator speaks: today the same set as the service lists. */
+export type SimulatedProvider = Provider
 
 /** Scenarios every provider understands; the core or the provider's error shapes implement them. */
 export const GENERIC_SCENARIOS = [
@@ -11,7 +14,7 @@ export const GENERIC_SCENARIOS = [
 
 export type ScenarioName =
   | typeof GENERIC_SCENARIOS[number]
-  | 'production_failing' | 'building' | 'webhook_disabled' | 'unhealthy_service' | 'paused'
+  | 'production_failing' | 'building' | 'webhook_disabled' | 'unhealthy_service' | 'paused' | 'no_successful_deploy'
 
 export interface ScenarioOptions {
   /** `slow`: delay before every response (default 100). */
@@ -46,6 +49,12 @@ export interface ScenarioOptions {
   studioHost?: string | null
   /** Sanity: `metadata.externalStudioHost`, a Studio hosted elsewhere (absent by default). */
   externalStudioHost?: string
+  /** Netlify: site ids that do not exist (404 on the site, its deploys and its builds). */
+  unknownSites?: string[]
+  /** Netlify `building`: the in-progress state of the newest production deploy (default `building`). */
+  deployState?: string
+  /** Netlify: the site has no deploys at all (and nothing published). */
+  noDeploys?: boolean
 }
 
 /** What a provider module hands back; the core serialises it (or breaks it, for `malformed`). */
@@ -77,7 +86,7 @@ export interface RequestContext {
 export type Handler = (ctx: RequestContext, params: Record<string, string>) => Reply
 
 export interface ProviderModule {
-  provider: Provider
+  provider: SimulatedProvider
   /** Scenarios beyond GENERIC_SCENARIOS that this provider accepts. */
   extraScenarios: ScenarioName[]
   routes: Record<string, Handler>
@@ -165,7 +174,7 @@ function decode (segment: string) {
 }
 
 export interface SimulatorCall {
-  provider: Provider
+  provider: SimulatedProvider
   method: string
   /** Relative to the provider base URL, e.g. `/v6/deployments`. */
   path: string

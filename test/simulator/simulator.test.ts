@@ -44,8 +44,10 @@ t.test('base URLs follow the config shapes', async (t) => {
     sanity: `${sim.url}/sanity/{projectId}`,
     sanityManagement: `${sim.url}/sanity-api`,
     supabase: `${sim.url}/supabase`,
+    netlify: `${sim.url}/netlify/api/v1`,
     githubOAuth: `${sim.url}/github-web`,
-    vercelOAuth: `${sim.url}/vercel-web`
+    vercelOAuth: `${sim.url}/vercel-web`,
+    netlifyOAuth: `${sim.url}/netlify-web`
   })
   t.throws(() => sim.setScenario('github', 'x', 'building'), /does not apply/)
   t.throws(() => sim.setScenario('supabase', 'x', 'webhook_disabled'), /does not apply/)
@@ -425,6 +427,45 @@ t.test('supabase project and health', async (t) => {
   t.equal(busy.status, 429)
   t.equal(busy.headers.get('x-ratelimit-reset'), '42', 'seconds remaining, not epoch')
   t.equal(busy.headers.get('x-ratelimit-remaining'), '0')
+})
+
+t.test('netlify: the open-api shapes, Link paging, errors and rate-limit headers', async (t) => {
+  const { sim } = await simulator(t)
+  const site = '3970e0fe-8564-4903-9a55-c5f8de49fb8b'
+  sim.setScenario('netlify', 'nf', 'healthy')
+  sim.setScenario('netlify', 'nf-limited', 'rate_limited', { retryAfterSeconds: 30 })
+  const get = (path: string, token = 'nf') => fetch(`${sim.baseUrls.netlify}${path}`, { headers: { authorization: `Bearer ${token}` } })
+
+  const siteRes = await get(`/sites/${site}`)
+  t.equal(siteRes.status, 200)
+  t.equal(siteRes.headers.get('x-ratelimit-limit'), '500')
+  t.equal(siteRes.headers.get('x-ratelimit-reset'), String(Math.ceil(NOW / 1000) + 60), 'epoch seconds (default window 60 s)')
+  const body = await siteRes.json() as { id: string, published_deploy: { id: string, state: string, context: string }, build_settings: { repo_branch: string } }
+  t.match(body, { id: site, published_deploy: { state: 'ready', context: 'production' }, build_settings: { repo_branch: 'main' } })
+
+  const page1 = await get(`/sites/${site}/deploys?per_page=2`)
+  const deploys = await page1.json() as { id: string, site_id: string }[]
+  t.ok(Array.isArray(deploys), 'a bare array')
+  t.equal(deploys.length, 2)
+  t.equal(deploys[0]!.id, body.published_deploy.id, 'newest first: the live deploy')
+  const next = (page: number) => `<https://api.netlify.com/api/v1/sites/${site}/deploys?per_page=2&page=${page}>`
+  t.equal(page1.headers.get('link'), `${next(2)}; rel="next", ${next(3)}; rel="last"`, 'five deploys, two a page')
+  const production = await (await get(`/sites/${site}/deploys?production=true&state=ready`)).json() as { context: string, state: string }[]
+  t.ok(production.length === 3 && production.every((d) => d.context === 'production' && d.state === 'ready'), 'filters')
+
+  t.strictSame(await (await get(`/sites/${site}`, 'nobody')).json(), { code: 401, message: 'Access Denied' }, 'the error model')
+  const limited = await get(`/sites/${site}`, 'nf-limited')
+  t.equal(limited.status, 429)
+  t.equal(limited.headers.get('x-ratelimit-remaining'), '0')
+  t.equal(limited.headers.get('x-ratelimit-reset'), String(Math.ceil(NOW / 1000) + 30))
+  t.equal((await fetch(`${sim.url}/netlify/sites/${site}`, { headers: { authorization: 'Bearer nf' } })).status, 404, 'only under /api/v1')
+
+  t.equal(sim.callCount({ provider: 'netlify', method: 'POST' }), 0)
+  const restore = await fetch(`${sim.baseUrls.netlify}/sites/${site}/deploys/${deploys[1]!.id}/restore`, { method: 'POST', headers: { authorization: 'Bearer nf' } })
+  t.equal(restore.status, 201)
+  const build = await fetch(`${sim.baseUrls.netlify}/sites/${site}/builds?branch=feature`, { method: 'POST', headers: { authorization: 'Bearer nf' } })
+  t.match(await build.json(), { id: /^[0-9a-f]{24}$/, deploy_id: /^[0-9a-f]{24}$/, done: false })
+  t.equal(sim.callCount({ provider: 'netlify', method: 'POST', path: `/sites/${site}/builds` }), 1, 'counted per endpoint')
 })
 
 t.test('timestamps follow the injected clock', async (t) => {

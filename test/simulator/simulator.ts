@@ -2,22 +2,23 @@ import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Provider, ProviderModule, Reply, RequestContext, ScenarioName, ScenarioOptions } from './shared.js'
+import type { SimulatedProvider, ProviderModule, Reply, RequestContext, ScenarioName, ScenarioOptions } from './shared.js'
 import { GENERIC_SCENARIOS, JSON_TYPE, matchRoute } from './shared.js'
 import { github } from './github.js'
 import { vercel } from './vercel.js'
 import { sanityData, sanityManagement } from './sanity.js'
 import { supabase } from './supabase.js'
+import { netlify } from './netlify.js'
 import { authorizeVia, createOAuth } from './oauth.js'
 import type { AuthorizeResult, OAuthApp, OAuthGrant, OAuthProvider } from './oauth.js'
 
-export type { Provider, ScenarioName, ScenarioOptions } from './shared.js'
+export type { Provider, SimulatedProvider, ScenarioName, ScenarioOptions } from './shared.js'
 export type { AuthorizeResult, OAuthApp, OAuthGrant, OAuthProvider } from './oauth.js'
 export type { SimulatorCall } from './shared.js'
 import type { SimulatorCall } from './shared.js'
 
 export interface CallFilter {
-  provider?: Provider
+  provider?: SimulatedProvider
   method?: string
   path?: string | RegExp
   token?: string
@@ -31,13 +32,17 @@ export interface Simulator {
     sanity: string
     sanityManagement: string
     supabase: string
+    /** Netlify's API base, `…/api/v1` as at api.netlify.com. */
+    netlify: string
     /** OAuth web host (oauth.ts): github.com's `/login/oauth/authorize` and `/login/oauth/access_token`. */
     githubOAuth: string
     /** OAuth web host (oauth.ts): vercel.com's `/oauth/authorize`. */
     vercelOAuth: string
+    /** OAuth web host (oauth.ts): app.netlify.com's `/authorize`. */
+    netlifyOAuth: string
   }
   readonly calls: readonly SimulatorCall[]
-  setScenario (provider: Provider, key: string, scenario: ScenarioName, options?: ScenarioOptions): void
+  setScenario (provider: SimulatedProvider, key: string, scenario: ScenarioName, options?: ScenarioOptions): void
   /** Delay added to every response of every provider. */
   setDelay (ms: number): void
   callCount (filter?: CallFilter): number
@@ -53,13 +58,17 @@ export interface Simulator {
   authorize (provider: OAuthProvider, authorizeUrl: string): Promise<AuthorizeResult>
 }
 
-/** The base URL's first segment picks the module; the Sanity data API also carries a project id. */
-const MOUNTS: Record<string, { module: ProviderModule, strip: number }> = {
+/**
+ * The base URL's first segment picks the module; the Sanity data API also carries a project id;
+ * Netlify's API lives under `/api/v1` (its OAuth token endpoint beside it, at `/oauth/token`).
+ */
+const MOUNTS: Record<string, { module: ProviderModule, strip: number, under?: string }> = {
   github: { module: github, strip: 1 },
   vercel: { module: vercel, strip: 1 },
   sanity: { module: sanityData, strip: 2 },
   'sanity-api': { module: sanityManagement, strip: 1 },
-  supabase: { module: supabase, strip: 1 }
+  supabase: { module: supabase, strip: 1 },
+  netlify: { module: netlify, strip: 3, under: 'api/v1' }
 }
 
 /** Request bodies beyond this are answered 413 without reaching a provider module. */
@@ -75,19 +84,20 @@ function parseBody (text: string): unknown {
 }
 
 /** The service's environment that points its adapters at these provider APIs (the simulator's or relays to it). */
-export function providerEnv (baseUrls: Pick<Simulator['baseUrls'], 'github' | 'vercel' | 'sanity' | 'sanityManagement' | 'supabase'>) {
+export function providerEnv (baseUrls: Pick<Simulator['baseUrls'], 'github' | 'vercel' | 'sanity' | 'sanityManagement' | 'supabase' | 'netlify'>) {
   return {
     GITHUB_API_URL: baseUrls.github,
     VERCEL_API_URL: baseUrls.vercel,
     SANITY_API_URL: baseUrls.sanity,
     SANITY_MANAGEMENT_API_URL: baseUrls.sanityManagement,
-    SUPABASE_API_URL: baseUrls.supabase
+    SUPABASE_API_URL: baseUrls.supabase,
+    NETLIFY_API_URL: baseUrls.netlify
   }
 }
 
 export const fingerprint = (token: string) => 'sha256:' + createHash('sha256').update(token).digest('hex').slice(0, 12)
 
-function bearer (header: string | undefined, provider: Provider) {
+function bearer (header: string | undefined, provider: SimulatedProvider) {
   const match = /^(\S+)\s+(\S+)$/.exec(header ?? '')
   if (!match) return undefined
   const scheme = match[1]!.toLowerCase()
@@ -184,7 +194,7 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     }
     const raw = url.pathname.split('/').filter(Boolean)
     const mount = MOUNTS[raw[0] ?? '']
-    if (!mount || raw.length < mount.strip) {
+    if (!mount || raw.length < mount.strip || (mount.under !== undefined && raw.slice(1, mount.strip).join('/') !== mount.under)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('unknown provider prefix')
       return
     }
@@ -265,8 +275,10 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
       sanity: `${base}/sanity/{projectId}`,
       sanityManagement: `${base}/sanity-api`,
       supabase: `${base}/supabase`,
+      netlify: `${base}/netlify/api/v1`,
       githubOAuth: `${base}/github-web`,
-      vercelOAuth: `${base}/vercel-web`
+      vercelOAuth: `${base}/vercel-web`,
+      netlifyOAuth: `${base}/netlify-web`
     },
     get calls () { return calls },
     setScenario (provider, key, scenario, scenarioOptions = {}) {

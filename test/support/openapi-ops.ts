@@ -85,7 +85,8 @@ const BY_NAME: Record<string, unknown> = {
   limit: 5,
   enabled: false,
   dataset: 'production',
-  projectRef: 'abcdefghijklmnopqrst'
+  projectRef: 'abcdefghijklmnopqrst',
+  siteId: '3970e0fe-8564-4903-9a55-c5f8de49fb8b'
 }
 
 /** The smallest instance of a schema: required properties only (or the first optional for minProperties). */

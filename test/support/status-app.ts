@@ -8,7 +8,8 @@ export const LINK_CONFIGS = {
   github: { owner: 'acme-secret-org', repo: 'secret-site', branch: 'release-train' },
   vercel: { projectId: 'prj_secretvercel', teamId: 'team_secretteam' },
   sanity: { projectId: 'sanitysecret1', dataset: 'production' },
-  supabase: { projectRef: 'supasecretref' }
+  supabase: { projectRef: 'supasecretref' },
+  netlify: { siteId: '5ec7e75e-0000-4000-8000-00000000c0de' }
 } as const
 
 export interface StatusApp extends TestApp {

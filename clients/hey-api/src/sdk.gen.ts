@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ClaimHostActionsData, ClaimHostActionsErrors, ClaimHostActionsResponses, CompleteHostActionData, CompleteHostActionErrors, CompleteHostActionResponses, CompleteOAuthConnectionData, CompleteOAuthConnectionErrors, CompleteOAuthConnectionResponses, CreateActionData, CreateActionErrors, CreateActionResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, DeleteIntegrationLinkData, DeleteIntegrationLinkErrors, DeleteIntegrationLinkResponses, DeleteProjectRolloutOverrideData, DeleteProjectRolloutOverrideErrors, DeleteProjectRolloutOverrideResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteTeamRolloutOverrideData, DeleteTeamRolloutOverrideErrors, DeleteTeamRolloutOverrideResponses, GetActionData, GetActionErrors, GetActionResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetIntegrationStatusData, GetIntegrationStatusErrors, GetIntegrationStatusResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRolloutData, GetRolloutErrors, GetRolloutResponses, GetSessionData, GetSessionErrors, GetSessionResponses, ListActionsData, ListActionsErrors, ListActionsResponses, ListIntegrationLinksData, ListIntegrationLinksErrors, ListIntegrationLinksResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, PutGithubIntegrationLinkData, PutGithubIntegrationLinkErrors, PutGithubIntegrationLinkResponses, PutProjectRolloutOverrideData, PutProjectRolloutOverrideErrors, PutProjectRolloutOverrideResponses, PutSanityIntegrationLinkData, PutSanityIntegrationLinkErrors, PutSanityIntegrationLinkResponses, PutSupabaseIntegrationLinkData, PutSupabaseIntegrationLinkErrors, PutSupabaseIntegrationLinkResponses, PutTeamRolloutOverrideData, PutTeamRolloutOverrideErrors, PutTeamRolloutOverrideResponses, PutVercelIntegrationLinkData, PutVercelIntegrationLinkErrors, PutVercelIntegrationLinkResponses, ReceiveGithubWebhookData, ReceiveGithubWebhookErrors, ReceiveGithubWebhookResponses, ReceiveSanityWebhookData, ReceiveSanityWebhookErrors, ReceiveSanityWebhookResponses, ReceiveVercelWebhookData, ReceiveVercelWebhookErrors, ReceiveVercelWebhookResponses, ReportHostActionProgressData, ReportHostActionProgressErrors, ReportHostActionProgressResponses, StreamIntegrationEventsData, StreamIntegrationEventsErrors, StreamIntegrationEventsResponse, StreamIntegrationEventsResponses, UpdateIntegrationLinkData, UpdateIntegrationLinkErrors, UpdateIntegrationLinkResponses } from './types.gen.js';
+import type { ClaimHostActionsData, ClaimHostActionsErrors, ClaimHostActionsResponses, CompleteHostActionData, CompleteHostActionErrors, CompleteHostActionResponses, CompleteOAuthConnectionData, CompleteOAuthConnectionErrors, CompleteOAuthConnectionResponses, CreateActionData, CreateActionErrors, CreateActionResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, DeleteIntegrationLinkData, DeleteIntegrationLinkErrors, DeleteIntegrationLinkResponses, DeleteProjectRolloutOverrideData, DeleteProjectRolloutOverrideErrors, DeleteProjectRolloutOverrideResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteTeamRolloutOverrideData, DeleteTeamRolloutOverrideErrors, DeleteTeamRolloutOverrideResponses, GetActionData, GetActionErrors, GetActionResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetIntegrationStatusData, GetIntegrationStatusErrors, GetIntegrationStatusResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRolloutData, GetRolloutErrors, GetRolloutResponses, GetSessionData, GetSessionErrors, GetSessionResponses, ListActionsData, ListActionsErrors, ListActionsResponses, ListIntegrationLinksData, ListIntegrationLinksErrors, ListIntegrationLinksResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, PutGithubIntegrationLinkData, PutGithubIntegrationLinkErrors, PutGithubIntegrationLinkResponses, PutNetlifyIntegrationLinkData, PutNetlifyIntegrationLinkErrors, PutNetlifyIntegrationLinkResponses, PutProjectRolloutOverrideData, PutProjectRolloutOverrideErrors, PutProjectRolloutOverrideResponses, PutSanityIntegrationLinkData, PutSanityIntegrationLinkErrors, PutSanityIntegrationLinkResponses, PutSupabaseIntegrationLinkData, PutSupabaseIntegrationLinkErrors, PutSupabaseIntegrationLinkResponses, PutTeamRolloutOverrideData, PutTeamRolloutOverrideErrors, PutTeamRolloutOverrideResponses, PutVercelIntegrationLinkData, PutVercelIntegrationLinkErrors, PutVercelIntegrationLinkResponses, ReceiveGithubWebhookData, ReceiveGithubWebhookErrors, ReceiveGithubWebhookResponses, ReceiveNetlifyWebhookData, ReceiveNetlifyWebhookErrors, ReceiveNetlifyWebhookResponses, ReceiveSanityWebhookData, ReceiveSanityWebhookErrors, ReceiveSanityWebhookResponses, ReceiveVercelWebhookData, ReceiveVercelWebhookErrors, ReceiveVercelWebhookResponses, ReportHostActionProgressData, ReportHostActionProgressErrors, ReportHostActionProgressResponses, StreamIntegrationEventsData, StreamIntegrationEventsErrors, StreamIntegrationEventsResponse, StreamIntegrationEventsResponses, UpdateIntegrationLinkData, UpdateIntegrationLinkErrors, UpdateIntegrationLinkResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -179,6 +179,25 @@ export const putSupabaseIntegrationLink = <ThrowOnError extends boolean = false>
             type: 'apiKey'
         }],
     url: '/api/projects/{projectId}/integrations/supabase',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Link Netlify to the project, or replace its link
+ *
+ * The config is a NetlifyLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+ */
+export const putNetlifyIntegrationLink = <ThrowOnError extends boolean = false>(options: Options<PutNetlifyIntegrationLinkData, ThrowOnError>) => (options.client ?? client).put<PutNetlifyIntegrationLinkResponses, PutNetlifyIntegrationLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'is_session',
+            type: 'apiKey'
+        }],
+    url: '/api/projects/{projectId}/integrations/netlify',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -382,6 +401,21 @@ export const receiveVercelWebhook = <ThrowOnError extends boolean = false>(optio
 export const receiveSanityWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveSanityWebhookData, ThrowOnError>) => (options.client ?? client).post<ReceiveSanityWebhookResponses, ReceiveSanityWebhookErrors, ThrowOnError>({
     security: [{ name: 'Sanity-Webhook-Signature', type: 'apiKey' }],
     url: '/api/webhooks/sanity',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Netlify webhook deliveries
+ *
+ * Signed by Netlify with the secret in the service's configuration: `X-Webhook-Signature: <JWS>`, HS256 with NETLIFY_WEBHOOK_SECRET (the deploy notification's JWS secret token), claims `iss: "netlify"` and `sha256`, the hex SHA-256 of the body. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.
+ */
+export const receiveNetlifyWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveNetlifyWebhookData, ThrowOnError>) => (options.client ?? client).post<ReceiveNetlifyWebhookResponses, ReceiveNetlifyWebhookErrors, ThrowOnError>({
+    security: [{ name: 'X-Webhook-Signature', type: 'apiKey' }],
+    url: '/api/webhooks/netlify',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -451,7 +451,7 @@ export type ProviderList = {
 /**
  * Integration key
  */
-export type ProviderKey = 'github' | 'vercel' | 'sanity' | 'supabase';
+export type ProviderKey = 'github' | 'vercel' | 'sanity' | 'supabase' | 'netlify';
 
 export type GithubLinkConfig = {
     /**
@@ -505,6 +505,15 @@ export type SupabaseLinkConfig = {
     projectRef: string;
 };
 
+export type NetlifyLinkConfig = {
+    /**
+     * Site id
+     *
+     * Netlify site id (a UUID: Site configuration › Site details › Site ID)
+     */
+    siteId: string;
+};
+
 export type PutGithubIntegrationLinkBody = {
     config: GithubLinkConfig;
     credentials: {
@@ -533,6 +542,13 @@ export type PutSupabaseIntegrationLinkBody = {
     };
 };
 
+export type PutNetlifyIntegrationLinkBody = {
+    config: NetlifyLinkConfig;
+    credentials: {
+        [key: string]: never;
+    };
+};
+
 export type IntegrationLink = {
     /**
      * Project identifier, as the host workspace names it
@@ -540,9 +556,9 @@ export type IntegrationLink = {
     projectId: string;
     key: ProviderKey;
     /**
-     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase
+     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase, NetlifyLinkConfig for netlify
      */
-    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfig;
+    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfig | NetlifyLinkConfig;
     enabled: boolean;
     /**
      * Roles that see this integration only as hidden_by_policy
@@ -626,6 +642,16 @@ export type PutSupabaseIntegrationLinkBodyWritable = {
     };
 };
 
+export type PutNetlifyIntegrationLinkBodyWritable = {
+    config: NetlifyLinkConfig;
+    credentials: {
+        /**
+         * Provider access token; stored encrypted, never returned
+         */
+        token: string;
+    };
+};
+
 export type IntegrationLinkWritable = {
     /**
      * Project identifier, as the host workspace names it
@@ -633,9 +659,9 @@ export type IntegrationLinkWritable = {
     projectId: string;
     key: ProviderKey;
     /**
-     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase
+     * GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase, NetlifyLinkConfig for netlify
      */
-    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfigWritable;
+    config: GithubLinkConfig | VercelLinkConfig | SanityLinkConfig | SupabaseLinkConfigWritable | NetlifyLinkConfig;
     enabled: boolean;
     /**
      * Roles that see this integration only as hidden_by_policy
@@ -1212,6 +1238,64 @@ export type PutSupabaseIntegrationLinkResponses = {
 };
 
 export type PutSupabaseIntegrationLinkResponse = PutSupabaseIntegrationLinkResponses[keyof PutSupabaseIntegrationLinkResponses];
+
+export type PutNetlifyIntegrationLinkData = {
+    body: PutNetlifyIntegrationLinkBodyWritable;
+    path: {
+        /**
+         * Project identifier, as the host workspace names it
+         */
+        projectId: string;
+    };
+    query?: never;
+    url: '/api/projects/{projectId}/integrations/netlify';
+};
+
+export type PutNetlifyIntegrationLinkErrors = {
+    /**
+     * Bad Request (code `VALIDATION_FAILED`, `INVALID_JSON`, `BAD_REQUEST`, `UNKNOWN_PROVIDER`, `UNKNOWN_ACTION`, `INVALID_ACTION_PARAMS`, `ACTION_NOT_AVAILABLE`, `OAUTH_STATE_INVALID`, `OAUTH_CODE_REJECTED`, `OAUTH_VERIFICATION_FAILED`)
+     */
+    400: Error;
+    /**
+     * Unauthorized (code `UNAUTHENTICATED`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `TOKEN_ISSUER_INVALID`, `TOKEN_AUDIENCE_INVALID`, `TOKEN_KEY_UNKNOWN`, `WEBHOOK_SIGNATURE_INVALID`)
+     */
+    401: Error;
+    /**
+     * Forbidden (code `FORBIDDEN`, `CSRF_FAILED`, `ACTION_FORBIDDEN`, `DEV_LOGIN_DISABLED`)
+     */
+    403: Error;
+    /**
+     * Payload Too Large (code `PAYLOAD_TOO_LARGE`)
+     */
+    413: Error;
+    /**
+     * Unsupported Media Type (code `UNSUPPORTED_MEDIA_TYPE`)
+     */
+    415: Error;
+    /**
+     * Internal Server Error (code `INTERNAL_ERROR`)
+     */
+    500: Error;
+    /**
+     * Service Unavailable (code `SERVICE_UNAVAILABLE`)
+     */
+    503: Error;
+};
+
+export type PutNetlifyIntegrationLinkError = PutNetlifyIntegrationLinkErrors[keyof PutNetlifyIntegrationLinkErrors];
+
+export type PutNetlifyIntegrationLinkResponses = {
+    /**
+     * Default Response
+     */
+    200: IntegrationLink;
+    /**
+     * Default Response
+     */
+    201: IntegrationLink;
+};
+
+export type PutNetlifyIntegrationLinkResponse = PutNetlifyIntegrationLinkResponses[keyof PutNetlifyIntegrationLinkResponses];
 
 export type DeleteIntegrationLinkData = {
     body?: never;
@@ -2031,6 +2115,91 @@ export type ReceiveSanityWebhookResponses = {
 };
 
 export type ReceiveSanityWebhookResponse = ReceiveSanityWebhookResponses[keyof ReceiveSanityWebhookResponses];
+
+export type ReceiveNetlifyWebhookData = {
+    /**
+     * A Netlify deploy notification (the deploy); only id, site_id, state and updated_at are read
+     */
+    body: {
+        /**
+         * The deploy id; with state, updated_at and the event it identifies the delivery (a second one is acknowledged and ignored)
+         */
+        id?: string;
+        /**
+         * The site's UUID: the links whose config names it are re-checked
+         */
+        site_id?: string;
+        /**
+         * The deploy's state (building, ready, error, …); the event when X-Netlify-Event is absent
+         */
+        state?: string;
+        /**
+         * When the deploy last changed
+         */
+        updated_at?: string;
+    };
+    headers?: {
+        /**
+         * The event (deploy_created, deploy_failed, …); logged, and part of the delivery's identity
+         */
+        'X-Netlify-Event'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/webhooks/netlify';
+};
+
+export type ReceiveNetlifyWebhookErrors = {
+    /**
+     * Bad Request (code `VALIDATION_FAILED`, `INVALID_JSON`, `BAD_REQUEST`, `UNKNOWN_PROVIDER`, `UNKNOWN_ACTION`, `INVALID_ACTION_PARAMS`, `ACTION_NOT_AVAILABLE`, `OAUTH_STATE_INVALID`, `OAUTH_CODE_REJECTED`, `OAUTH_VERIFICATION_FAILED`)
+     */
+    400: Error;
+    /**
+     * Unauthorized (code `UNAUTHENTICATED`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `TOKEN_ISSUER_INVALID`, `TOKEN_AUDIENCE_INVALID`, `TOKEN_KEY_UNKNOWN`, `WEBHOOK_SIGNATURE_INVALID`)
+     */
+    401: Error;
+    /**
+     * Conflict (code `IDEMPOTENCY_REQUEST_IN_FLIGHT`, `WEBHOOK_DELIVERY_IN_FLIGHT`, `ACTION_NOT_CLAIMED`)
+     */
+    409: Error;
+    /**
+     * Payload Too Large (code `PAYLOAD_TOO_LARGE`)
+     */
+    413: Error;
+    /**
+     * Unsupported Media Type (code `UNSUPPORTED_MEDIA_TYPE`)
+     */
+    415: Error;
+    /**
+     * Internal Server Error (code `INTERNAL_ERROR`)
+     */
+    500: Error;
+    /**
+     * Service Unavailable (code `SERVICE_UNAVAILABLE`)
+     */
+    503: Error;
+};
+
+export type ReceiveNetlifyWebhookError = ReceiveNetlifyWebhookErrors[keyof ReceiveNetlifyWebhookErrors];
+
+export type ReceiveNetlifyWebhookResponses = {
+    /**
+     * Received (or recognised as a redelivery)
+     */
+    202: {
+        received: true;
+        /**
+         * This delivery id was handled before; ignored
+         */
+        duplicate: boolean;
+        /**
+         * Links re-checked because of it
+         */
+        refreshed: number;
+    };
+};
+
+export type ReceiveNetlifyWebhookResponse = ReceiveNetlifyWebhookResponses[keyof ReceiveNetlifyWebhookResponses];
 
 export type StreamIntegrationEventsData = {
     body?: never;

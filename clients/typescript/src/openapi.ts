@@ -208,6 +208,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{projectId}/integrations/netlify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Netlify to the project, or replace its link
+         * @description The config is a NetlifyLinkConfig. Credentials are stored encrypted and never returned. 201 when the link is new, 200 when it replaced one.
+         */
+        put: operations["putNetlifyIntegrationLink"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{projectId}/integrations/{key}": {
         parameters: {
             query?: never;
@@ -430,6 +450,26 @@ export interface paths {
          * @description Signed by Sanity with the secret in the service's configuration: `sanity-webhook-signature: t=<epoch ms>,v1=<base64url HMAC-SHA256(SANITY_WEBHOOK_SECRET, t + "." + body)>`. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.
          */
         post: operations["receiveSanityWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/netlify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Netlify webhook deliveries
+         * @description Signed by Netlify with the secret in the service's configuration: `X-Webhook-Signature: <JWS>`, HS256 with NETLIFY_WEBHOOK_SECRET (the deploy notification's JWS secret token), claims `iss: "netlify"` and `sha256`, the hex SHA-256 of the body. A missing or wrong signature, or no secret configured, is 401 and changes nothing. A new delivery re-checks the matching links and announces their status; a delivery id handled before is acknowledged and ignored; one still being handled is 409 with Retry-After (handled again if its handler died). Bodies up to 1 MiB.
+         */
+        post: operations["receiveNetlifyWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -877,7 +917,7 @@ export interface components {
             providers: components["schemas"]["ProviderInfo"][];
         };
         /** @description Integration key */
-        ProviderKey: "github" | "vercel" | "sanity" | "supabase";
+        ProviderKey: "github" | "vercel" | "sanity" | "supabase" | "netlify";
         GithubLinkConfig: {
             /**
              * Owner
@@ -919,6 +959,13 @@ export interface components {
              */
             databaseUrl?: string;
         };
+        NetlifyLinkConfig: {
+            /**
+             * Site id
+             * @description Netlify site id (a UUID: Site configuration › Site details › Site ID)
+             */
+            siteId: string;
+        };
         PutGithubIntegrationLinkBody: {
             config: components["schemas"]["GithubLinkConfig"];
             credentials: {
@@ -947,6 +994,13 @@ export interface components {
                 token: string;
             };
         };
+        PutNetlifyIntegrationLinkBody: {
+            config: components["schemas"]["NetlifyLinkConfig"];
+            credentials: {
+                /** @description Provider access token; stored encrypted, never returned */
+                token: string;
+            };
+        };
         IntegrationLink: {
             /**
              * @description Project identifier, as the host workspace names it
@@ -954,8 +1008,8 @@ export interface components {
              */
             projectId: string;
             key: components["schemas"]["ProviderKey"];
-            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase */
-            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"];
+            /** @description GithubLinkConfig for github, VercelLinkConfig for vercel, SanityLinkConfig for sanity, SupabaseLinkConfig for supabase, NetlifyLinkConfig for netlify */
+            config: components["schemas"]["GithubLinkConfig"] | components["schemas"]["VercelLinkConfig"] | components["schemas"]["SanityLinkConfig"] | components["schemas"]["SupabaseLinkConfig"] | components["schemas"]["NetlifyLinkConfig"];
             enabled: boolean;
             /** @description Roles that see this integration only as hidden_by_policy */
             hiddenFromRoles: components["schemas"]["Role"][];
@@ -1740,6 +1794,68 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    putNetlifyIntegrationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Project identifier, as the host workspace names it
+                 * @example p_demo
+                 */
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutNetlifyIntegrationLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationLink"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
     deleteIntegrationLink: {
         parameters: {
             query?: never;
@@ -2374,6 +2490,68 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Received (or recognised as a redelivery) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "Referrer-Policy": components["headers"]["Referrer-Policy"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
+                    "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                        /** @description This delivery id was handled before; ignored */
+                        duplicate: boolean;
+                        /**
+                         * Format: int32
+                         * @description Links re-checked because of it
+                         */
+                        refreshed: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    receiveNetlifyWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The event (deploy_created, deploy_failed, …); logged, and part of the delivery's identity */
+                "X-Netlify-Event"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Netlify deploy notification (the deploy); only id, site_id, state and updated_at are read */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The deploy id; with state, updated_at and the event it identifies the delivery (a second one is acknowledged and ignored) */
+                    id?: string;
+                    /** @description The site's UUID: the links whose config names it are re-checked */
+                    site_id?: string;
+                    /** @description The deploy's state (building, ready, error, …); the event when X-Netlify-Event is absent */
+                    state?: string;
+                    /** @description When the deploy last changed */
+                    updated_at?: string;
+                };
             };
         };
         responses: {
