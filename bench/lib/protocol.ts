@@ -14,13 +14,16 @@ export interface StackSpec {
   redisUrl?: string
   /** Extra environment for every instance (STATUS_TTL_MS, LOG_LEVEL, …). */
   env: Record<string, string>
-  groups: Array<{ name: string, count: number, scenarios?: Partial<Record<Provider, ScenarioName>> }>
+  /** `providers`: which providers each project of the group is linked to (default all four; [] = none). */
+  groups: Array<{ name: string, count: number, scenarios?: Partial<Record<Provider, ScenarioName>>, providers?: Provider[] }>
 }
 
 export interface StackReady {
   urls: string[]
   control: string
   tokensFile: string
+  /** The service instances' process ids (their resident memory is read through the control API). */
+  pids: number[]
   /** The status route answered 404 ROUTE_NOT_FOUND: not built yet. */
   routeMissing: boolean
   seedSeconds: number
@@ -39,6 +42,8 @@ export type RequestSpec =
   | { kind: 'zipf', tokensFile: string, group: string, s: number, seed: number, path: string }
   /** Projects `from`, `from+1`, … of a group, each once: every request is a cache miss. */
   | { kind: 'sequence', tokensFile: string, group: string, from: number, count: number, path: string }
+  /** Projects `from` … `from+count−1` of a group in turn, round and round: `count` distinct projects, evenly. */
+  | { kind: 'cycle', tokensFile: string, group: string, from: number, count: number, path: string, headers?: Record<string, string> }
 
 export interface LoadSpec {
   /** Base URLs; one autocannon run per target, all at once, with the options below each. */
