@@ -114,6 +114,7 @@ async function singleInstanceScenarios (real: boolean) {
   const coldPerRep = o.coldRequests
   const spec: StackSpec = {
     runId: `${runId}s`,
+    tokenKind: o.tokenKind,
     instances: 1,
     ...(real ? { databaseUrl: o.databaseUrl, redisUrl: o.redisUrl } : {}),
     env: { LOG_LEVEL: o.logLevel },
@@ -257,6 +258,7 @@ async function memoryScenario (real: boolean) {
   log(`memory: starting a fresh instance with ${total} projects…`)
   const { stack, ready } = await startStack('memory', {
     runId: `${runId}r`,
+    tokenKind: o.tokenKind,
     instances: 1,
     ...(real ? { databaseUrl: o.databaseUrl, redisUrl: o.redisUrl } : {}),
     env: { LOG_LEVEL: o.logLevel },
@@ -300,6 +302,7 @@ async function steadyState (real: boolean, why: string | undefined) {
   log(`starting two instances (STATUS_TTL_MS=${ttl}) and seeding ${o.steadyProjects} projects…`)
   const { stack, ready, tokens } = await startStack('steady', {
     runId: `${runId}m`,
+    tokenKind: o.tokenKind,
     instances: 2,
     databaseUrl: o.databaseUrl,
     redisUrl: o.redisUrl,

@@ -6,6 +6,7 @@ import { createServer as createTcpServer, connect, type AddressInfo, type Server
 import { deleteKeys, dropSchema } from '../test/support/cleanup.js'
 import { providerEnv, startSimulator, fingerprint, type Provider, type SimulatorCall } from '../test/simulator/simulator.js'
 import { signToken } from '../src/lib/tokens.js'
+import { generateSigningKey, startJwksServer } from '../test/support/jwks-server.js'
 import { announce, onShutdown } from './lib/child.js'
 import { launch, OUT_DIR, type Launched } from './lib/proc.js'
 import { PROVIDERS, type CallTuple, type StackReady, type StackSpec, type TokensFile } from './lib/protocol.js'
@@ -37,7 +38,12 @@ const schema = `bench_${spec.runId}`
 const redisPrefix = `bench:${spec.runId}:`
 const tokensFile = join(OUT_DIR, `tokens-${spec.runId}.json`)
 
+const closers: Array<() => unknown> = []
+// Identity-provider tokens (ES256, verified against a JWKS served on loopback), unless asked for HS256.
+const idp = spec.tokenKind === 'hs256' ? undefined : await startJwksServer({ teardown: (fn) => closers.push(fn) }, [generateSigningKey('ES256')])
+
 const shutdown = onShutdown(async () => {
+  for (const close of closers) await close()
   await Promise.allSettled(children.map((c) => c.stop()))
   control?.closeAllConnections()
   control?.close()
@@ -58,7 +64,8 @@ for (const group of spec.groups) {
   const list = file.groups[group.name] = [] as TokensFile['groups'][string]
   for (let i = 0; i < group.count; i++) {
     const projectId = `b-${group.name}-${i}`
-    const jwt = signToken(jwtSecret, { sub: 'u_bench', roles: { [projectId]: 'owner' } }, { expiresInSeconds: 12 * 3600 })
+    const claims = { sub: 'u_bench', roles: { [projectId]: 'owner' as const } }
+    const jwt = idp ? await idp.sign(claims, { expiresInSeconds: 12 * 3600 }) : signToken(jwtSecret, claims, { expiresInSeconds: 12 * 3600 })
     list.push({ projectId, jwt })
     for (const provider of group.providers ?? PROVIDERS) {
       const token = `${provider}_${group.name}_${i}_${spec.runId}`
@@ -106,6 +113,7 @@ const env: Record<string, string> = {
     ? { DATABASE_URL: spec.databaseUrl, DATABASE_SCHEMA: schema }
     : { DATABASE_URL: '', DATA_DIR: 'memory://' }),
   ...(spec.redisUrl ? { REDIS_URL: spec.redisUrl, REDIS_PREFIX: redisPrefix } : { REDIS_URL: '' }),
+  ...(idp ? idp.env() : {}),
   ...spec.env
 }
 try {

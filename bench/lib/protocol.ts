@@ -12,6 +12,11 @@ export interface StackSpec {
   /** Unset = embedded (PGlite in memory, memory backends): one instance only. */
   databaseUrl?: string
   redisUrl?: string
+  /**
+   * How callers authenticate: 'es256' (default), tokens of an identity provider whose JWKS a
+   * loopback server publishes (as in production with one), or 'hs256', tokens signed with the secret.
+   */
+  tokenKind?: 'es256' | 'hs256'
   /** Extra environment for every instance (STATUS_TTL_MS, LOG_LEVEL, …). */
   env: Record<string, string>
   /** `providers`: which providers each project of the group is linked to (default all four; [] = none). */
