@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { appendVary } from '../src/lib/vary.js'
 
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'Last-Event-ID', 'X-CSRF-Token', 'X-Request-Id']
 const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Events-Position'].join(', ')
@@ -34,7 +33,8 @@ export default fp(async function httpHardeningPlugin (fastify) {
     const origin = request.headers.origin
     if (origin !== undefined && request.method !== 'OPTIONS') {
       // The answer depends on Origin from here on, whatever it is: caches must keep them apart.
-      appendVary(reply, 'Origin')
+      // The first hook of every request, so nothing set Vary yet; later ones append to it.
+      reply.header('vary', 'Origin')
       if (allowed.has(origin)) {
         reply.header('access-control-allow-origin', origin)
         reply.header('access-control-allow-credentials', 'true')
