@@ -50,14 +50,19 @@ function requestsFor (request: RequestSpec, targetIndex: number): autocannon.Req
   }
   const list = entries(request.tokensFile, request.group)
   // Pre-built per project, so the generator does no string work per request.
+  const extra = request.kind === 'cycle' ? request.headers ?? {} : {}
   const built = list.map((e) => ({
     path: request.path.replace('{projectId}', encodeURIComponent(e.projectId)),
-    headers: { authorization: `Bearer ${e.jwt}` }
+    headers: { ...extra, authorization: `Bearer ${e.jwt}` }
   }))
   let pick: () => number
   if (request.kind === 'zipf') {
     const zipf = createZipf(list.length, request.s, mulberry32(request.seed + targetIndex * 7919))
     pick = zipf
+  } else if (request.kind === 'cycle') {
+    if (request.from + request.count > list.length) throw new Error(`group ${request.group} has ${list.length} projects, not ${request.from + request.count}`)
+    let next = 0
+    pick = () => request.from + (next++ % request.count)
   } else {
     // One counter for all targets: each project is asked for once in the whole run.
     const end = request.from + request.count

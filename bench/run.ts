@@ -9,7 +9,7 @@ import { launch, installSignalHandlers, stopAll, wasInterrupted, HAS_TASKSET, BE
 import { loadOptions, benchEnvironment, type BenchOptions } from './lib/options.js'
 import { scrapeLookups, lookupDelta, type Lookups } from './lib/metrics.js'
 import { analyseSpan, analyseWindow } from './lib/steady.js'
-import { markdown, measurementsTable, steadyTable, targetsTable } from './lib/report.js'
+import { markdown, measurementsTable, memoryTable, steadyTable, targetsTable } from './lib/report.js'
 
 /**
  * `npm run bench`: measures the status route against a bare Fastify baseline and writes
@@ -90,6 +90,15 @@ async function currentEtag (url: string, projectId: string, jwt: string) {
 }
 
 const FLOOR_PATH = '/api/auth/session'
+/** The scenarios measured against the bare Fastify baseline, each run paired with one of its runs. */
+const PAIRED: ScenarioId[] = ['warm', 'warmGzip', 'notModified', 'floor']
+
+/** Whether the status route answers `Accept-Encoding: gzip` with a gzip-encoded body. */
+async function answersGzip (url: string, projectId: string, jwt: string) {
+  const response = await fetch(url + statusPath(projectId), { headers: { authorization: `Bearer ${jwt}`, 'accept-encoding': 'gzip' } })
+  await response.arrayBuffer()
+  return response.headers.get('content-encoding') === 'gzip'
+}
 
 /** Answers 200 to the bearer token, or says why not (the floor is then not run). */
 async function floorProblem (url: string, jwt: string) {
@@ -100,21 +109,23 @@ async function floorProblem (url: string, jwt: string) {
 
 /** Warm 200, 304, the authenticated floor, cold and hanging: one instance, against the baseline. */
 async function singleInstanceScenarios (real: boolean) {
-  const ids: ScenarioId[] = (['warm', 'notModified', 'floor', 'cold', 'hanging'] as const).filter(wants)
+  const ids: ScenarioId[] = (['warm', 'warmGzip', 'notModified', 'floor', 'scaling', 'cold', 'hanging'] as const).filter(wants)
   if (ids.length === 0) return
   const coldPerRep = o.coldRequests
   const spec: StackSpec = {
     runId: `${runId}s`,
+    tokenKind: o.tokenKind,
     instances: 1,
     ...(real ? { databaseUrl: o.databaseUrl, redisUrl: o.redisUrl } : {}),
     env: { LOG_LEVEL: o.logLevel },
     groups: [
       { name: 'warm', count: 1 },
       { name: 'hang', count: o.reps, scenarios: { github: 'hanging' } },
-      { name: 'cold', count: wants('cold') ? coldPerRep * o.reps : 0 }
+      { name: 'cold', count: wants('cold') ? coldPerRep * o.reps : 0 },
+      { name: 'scale', count: wants('scaling') ? o.scaleProjects : 0, providers: ['github'] }
     ]
   }
-  const needsBaseline = ids.includes('warm') || ids.includes('notModified') || ids.includes('floor')
+  const needsBaseline = ids.some((id) => PAIRED.includes(id))
   const baseline = needsBaseline ? launch(`baseline-${runId}`, 'baseline-server.ts', { cpu: o.serverCpu }) : undefined
   log(`starting the single-instance service${needsBaseline ? ' and the baseline' : ''}…`)
   const [{ stack, ready, tokens }, baselineReady] = await Promise.all([
@@ -140,6 +151,18 @@ async function singleInstanceScenarios (real: boolean) {
     const warmSpec: LoadSpec = { ...base, connections: o.connections, request: { kind: 'fixed', path: statusPath(warm.projectId), headers: auth(warm.jwt) } }
     // Same instance, connections and token as warm 200; only the route differs.
     const floorSpec: LoadSpec = { ...warmSpec, request: { kind: 'fixed', path: FLOOR_PATH, headers: auth(warm.jwt) } }
+    const gzipSpec: LoadSpec = { ...warmSpec, request: { kind: 'fixed', path: statusPath(warm.projectId), headers: { ...auth(warm.jwt), 'accept-encoding': 'gzip' } } }
+    if (ids.includes('warmGzip')) outcomes.warmGzipEncoded = await answersGzip(url, warm.projectId, warm.jwt)
+    const scaleSpec = (projects: number): LoadSpec => ({
+      ...base,
+      connections: o.connections,
+      request: { kind: 'cycle', tokensFile: ready.tokensFile, group: 'scale', from: 0, count: projects, path: STATUS_TEMPLATE }
+    })
+    if (ids.includes('scaling')) {
+      // Every project asked for once, so each step measures warm answers.
+      const primed = await load('scale-prime', { ...base, duration: 600, connections: 20, amount: o.scaleProjects, request: { kind: 'sequence', tokensFile: ready.tokensFile, group: 'scale', from: 0, count: o.scaleProjects, path: STATUS_TEMPLATE } })
+      log(`scaling: primed ${primed.responses} projects in ${((primed.endedAt - primed.startedAt) / 1000).toFixed(1)} s (${primed.errors} errors)`)
+    }
     const baselineSpec = (): LoadSpec => ({ ...base, targets: [baselineReady!.url], connections: o.connections, request: { kind: 'fixed', path: '/' } })
 
     if (o.warmup > 0) {
@@ -154,7 +177,7 @@ async function singleInstanceScenarios (real: boolean) {
       const result = await load(name, spec)
       return { result, lookups: lookupDelta(before, await scrapeLookups([url])) }
     }
-    const paired = async (id: 'warm' | 'notModified' | 'floor', rep: number, spec: () => Promise<LoadSpec>): Promise<PairedRun> => {
+    const paired = async (id: 'warm' | 'warmGzip' | 'notModified' | 'floor', rep: number, spec: () => Promise<LoadSpec>): Promise<PairedRun> => {
       const serviceFirst = rep % 2 === 0
       let b: LoadResult | undefined
       if (!serviceFirst) b = await load(`${id}-baseline-${rep}`, baselineSpec())
@@ -169,6 +192,9 @@ async function singleInstanceScenarios (real: boolean) {
       if (ids.includes('warm')) {
         (outcomes.warm ??= []).push(await paired('warm', rep, async () => warmSpec))
       }
+      if (ids.includes('warmGzip')) {
+        (outcomes.warmGzip ??= []).push(await paired('warmGzip', rep, async () => gzipSpec))
+      }
       // Between warm 200 and 304, so each ratio to it compares runs measured close together.
       if (ids.includes('floor')) {
         (outcomes.floor ??= []).push(await paired('floor', rep, async () => floorSpec))
@@ -178,6 +204,13 @@ async function singleInstanceScenarios (real: boolean) {
           ...warmSpec,
           request: { kind: 'fixed', path: statusPath(warm.projectId), headers: auth(warm.jwt), revalidate: { etag: await currentEtag(url, warm.projectId, warm.jwt) } }
         })))
+      }
+      if (ids.includes('scaling')) {
+        for (const projects of [1, 100, o.scaleProjects]) {
+          const s = await measureService(`scale-${projects}-${rep}`, scaleSpec(projects))
+          ;(outcomes.scaling ??= []).push({ rep, projects, service: s.result, lookups: s.lookups })
+          log(`rep ${rep} scaling, ${projects} projects: ${Math.round(s.result.rps)} req/s, p99 ${s.result.latencyMs.p99.toFixed(1)} ms`)
+        }
       }
       if (ids.includes('cold')) {
         await control(ready, `/delay?ms=${o.coldDelayMs}`)
@@ -215,6 +248,49 @@ async function control (ready: StackReady, path: string, method = 'POST') {
   return response.json() as Promise<unknown>
 }
 
+/**
+ * Resident memory of a fresh instance as `memoryProjects` projects (no links; each its own token)
+ * are each asked for once: bounded caches show as a curve that flattens once they are full.
+ */
+async function memoryScenario (real: boolean) {
+  if (!wants('memory')) return
+  const total = o.memoryProjects
+  log(`memory: starting a fresh instance with ${total} projects…`)
+  const { stack, ready } = await startStack('memory', {
+    runId: `${runId}r`,
+    tokenKind: o.tokenKind,
+    instances: 1,
+    ...(real ? { databaseUrl: o.databaseUrl, redisUrl: o.redisUrl } : {}),
+    env: { LOG_LEVEL: o.logLevel },
+    groups: [{ name: 'mem', count: total, providers: [] }]
+  })
+  try {
+    if (ready.routeMissing) {
+      outcomes.notRun.memory = 'GET /api/integrations/status answers 404 (route not built)'
+      return
+    }
+    const rss = async () => ((await control(ready, '/rss', 'GET')) as { rssBytes: number[] }).rssBytes[0]!
+    const points = [{ projects: 0, rssBytes: await rss() }]
+    const step = Math.ceil(total / o.memorySteps)
+    for (let from = 0; from < total; from += step) {
+      const count = Math.min(step, total - from)
+      const result = await load(`memory-${from}`, {
+        targets: ready.urls,
+        connections: 50,
+        duration: 900,
+        amount: count,
+        timeoutS: 10,
+        request: { kind: 'sequence', tokensFile: ready.tokensFile, group: 'mem', from, count, path: STATUS_TEMPLATE }
+      })
+      points.push({ projects: from + count, rssBytes: await rss() })
+      log(`memory: ${from + count} projects asked for (${Math.round(result.rps)} req/s, ${result.errors} errors): RSS ${(points.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MiB`)
+    }
+    outcomes.memory = points
+  } finally {
+    await stack.stop()
+  }
+}
+
 /** Two instances sharing Redis and PostgreSQL, 1,000 projects, skewed popularity. */
 async function steadyState (real: boolean, why: string | undefined) {
   if (!wants('steady')) return
@@ -226,6 +302,7 @@ async function steadyState (real: boolean, why: string | undefined) {
   log(`starting two instances (STATUS_TTL_MS=${ttl}) and seeding ${o.steadyProjects} projects…`)
   const { stack, ready, tokens } = await startStack('steady', {
     runId: `${runId}m`,
+    tokenKind: o.tokenKind,
     instances: 2,
     databaseUrl: o.databaseUrl,
     redisUrl: o.redisUrl,
@@ -306,6 +383,7 @@ async function main (options: BenchOptions) {
   const backend = await resolveBackend()
   if (!backend.real) notes.push(`Embedded backends (PGlite, in-process memory) for the single-instance scenarios: ${backend.why}.`)
   await singleInstanceScenarios(backend.real)
+  await memoryScenario(backend.real)
   await steadyState(backend.real, backend.why)
 
   const info = {
@@ -327,6 +405,7 @@ async function main (options: BenchOptions) {
     '',
     measurementsTable(outcomes, options),
     ...(steady ? ['', '## Steady state', '', steady] : []),
+    ...(outcomes.memory ? ['', '## Resident memory', '', memoryTable(outcomes)] : []),
     ''
   ].join('\n') + '\n')
   mkdirSync(dirname(options.out), { recursive: true })

@@ -9,7 +9,7 @@ import { spread, sum, type Spread } from './lib/stats.js'
  * prints. Measuring is bench/run.ts's job; nothing here touches a process.
  */
 
-export type ScenarioId = 'warm' | 'notModified' | 'floor' | 'cold' | 'hanging' | 'steady'
+export type ScenarioId = 'warm' | 'warmGzip' | 'notModified' | 'floor' | 'cold' | 'hanging' | 'steady' | 'scaling' | 'memory'
 
 export interface ScenarioDefinition {
   id: ScenarioId
@@ -25,6 +25,11 @@ export const SCENARIOS: ScenarioDefinition[] = [
     how: (o) => `one project, 4 healthy providers, already cached; ${o.connections} connections, no If-None-Match`
   },
   {
+    id: 'warmGzip',
+    title: 'warm cache 200, Accept-Encoding: gzip',
+    how: (o) => `as warm 200, with \`Accept-Encoding: gzip\` (whether the answer came compressed is probed and noted); ${o.connections} connections`
+  },
+  {
     id: 'notModified',
     title: '304 (If-None-Match)',
     how: (o) => `the same project with If-None-Match; the client takes the new ETag whenever it gets a 200; ${o.connections} connections`
@@ -32,7 +37,17 @@ export const SCENARIOS: ScenarioDefinition[] = [
   {
     id: 'floor',
     title: 'authenticated floor: GET /api/auth/session',
-    how: (o) => `\`GET /api/auth/session\` on the same instance with the warm run's bearer token (JWT verified through the same plugin stack, logging and metrics; a tiny JSON body, no status work), a reference rather than a target; ${o.connections} connections, paired with the baseline like warm 200`
+    how: (o) => `\`GET /api/auth/session\` on the same instance with the warm run's bearer token (JWT verified through the same plugin stack, logging and metrics; a tiny JSON body, no status work): the cost of the shared per-request stack; ${o.connections} connections, paired with the baseline like warm 200`
+  },
+  {
+    id: 'scaling',
+    title: 'warm 200 over N distinct projects',
+    how: (o) => `1, 100 and ${o.scaleProjects.toLocaleString('en-US')} distinct projects (one link each, each with its own token), every one asked for once beforehand, then requested in turn; ${o.connections} connections, one run per N in each repetition`
+  },
+  {
+    id: 'memory',
+    title: 'resident memory, projects polled once each',
+    how: (o) => `a fresh instance; ${o.memoryProjects.toLocaleString('en-US')} projects without links (each its own token), each asked for once, in ${o.memorySteps} steps; the instance's RSS (from /proc) after each step, no forced GC`
   },
   {
     id: 'cold',
@@ -53,6 +68,7 @@ export const SCENARIOS: ScenarioDefinition[] = [
 
 export function titleFor (id: ScenarioId, o: BenchOptions) {
   if (id === 'cold') return `cold, providers +${o.coldDelayMs} ms`
+  if (id === 'scaling') return `warm 200, 1 / 100 / ${o.scaleProjects.toLocaleString('en-US')} projects`
   return SCENARIOS.find((s) => s.id === id)!.title
 }
 
@@ -63,6 +79,17 @@ export interface PairedRun {
   baseline: LoadResult
   service: LoadResult
   lookups?: LookupDelta
+}
+
+/** One repetition of one step of the scaling scenario. */
+export interface ScalingRun extends SingleRun {
+  projects: number
+}
+
+/** The instance's resident memory once `projects` projects have been asked for. */
+export interface MemoryPoint {
+  projects: number
+  rssBytes: number
 }
 
 /** One repetition of a latency scenario (no baseline needed). */
@@ -86,6 +113,11 @@ export interface Outcomes {
   notModified?: PairedRun[]
   /** GET /api/auth/session: the service's HTTP, auth, logging and metrics cost without status work. */
   floor?: PairedRun[]
+  warmGzip?: PairedRun[]
+  /** Whether the status route's answer to Accept-Encoding: gzip was gzip-encoded (probed once). */
+  warmGzipEncoded?: boolean
+  scaling?: ScalingRun[]
+  memory?: MemoryPoint[]
   cold?: SingleRun[]
   hanging?: SingleRun[]
   steady?: SteadyRun
@@ -129,7 +161,7 @@ function latencyRow (scenario: string, connections: string, loads: LoadResult[],
 
 export function rows (outcomes: Outcomes, o: BenchOptions): Row[] {
   const result: Row[] = []
-  const paired = [...(outcomes.warm ?? []), ...(outcomes.notModified ?? []), ...(outcomes.floor ?? [])]
+  const paired = [...(outcomes.warm ?? []), ...(outcomes.warmGzip ?? []), ...(outcomes.notModified ?? []), ...(outcomes.floor ?? [])]
   if (paired.length) {
     const maxCpu = Math.max(...paired.map((p) => p.baseline.cpu))
     result.push(latencyRow('baseline: bare Fastify {"hello":"world"}', String(o.connections), paired.map((p) => p.baseline), {
@@ -137,7 +169,7 @@ export function rows (outcomes: Outcomes, o: BenchOptions): Row[] {
         (maxCpu >= 0.9 ? ' (near saturation: the baseline may be capped by the load generator, which makes ratios look better, not worse)' : '')
     }))
   }
-  for (const id of ['warm', 'notModified', 'floor'] as const) {
+  for (const id of ['warm', 'warmGzip', 'notModified', 'floor'] as const) {
     const runs = outcomes[id]
     if (!runs?.length) continue
     const s304 = spread(runs.map((r) => share(r.service, (c) => c === '304')))
@@ -147,7 +179,16 @@ export function rows (outcomes: Outcomes, o: BenchOptions): Row[] {
       ...(id === 'floor' ? {} : { hitRate: spread(runs.map((r) => r.lookups?.hitRate ?? NaN)) }),
       note: id === 'notModified'
         ? `304 share ${pct(s304.median)} (min ${pct(s304.min)})`
-        : `200 share ${pct(s2xx.median)}${id === 'floor' ? '; reference: no status work' : ''}`
+        : `200 share ${pct(s2xx.median)}${id === 'floor' ? '; no status work' : ''}` +
+          (id === 'warmGzip' ? `; ${outcomes.warmGzipEncoded ? 'answered gzip-encoded' : 'answered WITHOUT Content-Encoding: gzip'}` : '')
+    }))
+  }
+  const scaling = outcomes.scaling ?? []
+  for (const projects of [...new Set(scaling.map((r) => r.projects))]) {
+    const runs = scaling.filter((r) => r.projects === projects)
+    result.push(latencyRow(`warm 200, ${projects.toLocaleString('en-US')} distinct project${projects === 1 ? '' : 's'}`, String(o.connections), runs.map((r) => r.service), {
+      hitRate: spread(runs.map((r) => r.lookups?.hitRate ?? NaN)),
+      note: 'one link per project, projects in turn'
     }))
   }
   const cold = outcomes.cold
@@ -208,7 +249,7 @@ export function fmtSpread (s: Spread | undefined, f: (v: number) => string = ms)
 
 export function targets (outcomes: Outcomes, o: BenchOptions): TargetResult[] {
   const list: TargetResult[] = []
-  const ran = (id: ScenarioId) => id === 'steady' ? outcomes.steady !== undefined : (outcomes[id]?.length ?? 0) > 0
+  const ran = (id: ScenarioId) => id === 'steady' ? outcomes.steady !== undefined : ((outcomes[id] as unknown[] | undefined)?.length ?? 0) > 0
   /** Median (min–max) of per-repetition values; a scenario that ran without usable values FAILs. */
   const add = (scenario: ScenarioId, target: string, values: number[], f: (v: number) => string, ok: (v: number) => boolean, validity = false) => {
     const s = spread(values)
@@ -216,6 +257,11 @@ export function targets (outcomes: Outcomes, o: BenchOptions): TargetResult[] {
     if (!ran(scenario)) return list.push({ scenario, target, measured: notRunText(outcomes, scenario), pass: undefined, ...extra })
     if (s.n === 0) return list.push({ scenario, target, measured: 'no data (see errors)', pass: false, ...extra })
     list.push({ scenario, target, measured: fmtSpread(s, f), pass: ok(s.median), ...extra })
+  }
+  /** Measured and shown, not one of the issue's targets. */
+  const informational = (scenario: ScenarioId, target: string, values: number[], f: (v: number) => string) => {
+    const s = spread(values)
+    list.push({ scenario, target, measured: !ran(scenario) ? notRunText(outcomes, scenario) : s.n === 0 ? 'no data (see errors)' : fmtSpread(s, f), pass: ran(scenario) ? 'info' : undefined })
   }
   const count = (scenario: ScenarioId, target: string, loads: LoadResult[], validity = false) => {
     const errors = sum(loads.map((l) => l.errors))
@@ -243,6 +289,9 @@ export function targets (outcomes: Outcomes, o: BenchOptions): TargetResult[] {
   }
   add('warm', 'warm 200 ≥ 0.5 × baseline req/s', warm.map((r) => r.service.rps / r.baseline.rps), ratio, (v) => v >= 0.5)
   add('warm', `warm 200 p99 < 20 ms at ${o.connections} connections`, warm.map((r) => r.service.latencyMs.p99), ms, (v) => v < 20)
+  add('floor', 'authenticated floor ≥ 0.7 × baseline req/s', floor.map((r) => r.service.rps / r.baseline.rps), ratio, (v) => v >= 0.7)
+  informational('warmGzip', 'warm 200 with Accept-Encoding: gzip ÷ baseline req/s', (outcomes.warmGzip ?? []).map((r) => r.service.rps / r.baseline.rps), ratio)
+  informational('warmGzip', `warm 200 with Accept-Encoding: gzip p99 at ${o.connections} connections`, (outcomes.warmGzip ?? []).map((r) => r.service.latencyMs.p99), ms)
   add('notModified', '304 ≥ 0.6 × baseline req/s', notModified.map((r) => r.service.rps / r.baseline.rps), ratio, (v) => v >= 0.6)
   add('notModified', `304 p99 < 20 ms at ${o.connections} connections`, notModified.map((r) => r.service.latencyMs.p99), ms, (v) => v < 20)
   overFloor('warm', 'warm 200 ÷ authenticated floor req/s')

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer as createTcpServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
 import { deleteKeys, dropSchema } from '../test/support/cleanup.js'
 import { providerEnv, startSimulator, fingerprint, type Provider, type SimulatorCall } from '../test/simulator/simulator.js'
 import { signToken } from '../src/lib/tokens.js'
+import { generateSigningKey, startJwksServer } from '../test/support/jwks-server.js'
 import { announce, onShutdown } from './lib/child.js'
 import { launch, OUT_DIR, type Launched } from './lib/proc.js'
 import { PROVIDERS, type CallTuple, type StackReady, type StackSpec, type TokensFile } from './lib/protocol.js'
@@ -21,6 +22,7 @@ import { PROVIDERS, type CallTuple, type StackReady, type StackSpec, type Tokens
 
 const spec = JSON.parse(process.argv[2] ?? '') as StackSpec
 const children: Launched[] = []
+const pids: number[] = []
 const simulator = await startSimulator()
 // One loopback port per provider API (a TCP relay to the simulator): the service keeps a
 // connection pool per origin, so one shared origin would squeeze all providers into one pool.
@@ -36,7 +38,12 @@ const schema = `bench_${spec.runId}`
 const redisPrefix = `bench:${spec.runId}:`
 const tokensFile = join(OUT_DIR, `tokens-${spec.runId}.json`)
 
+const closers: Array<() => unknown> = []
+// Identity-provider tokens (ES256, verified against a JWKS served on loopback), unless asked for HS256.
+const idp = spec.tokenKind === 'hs256' ? undefined : await startJwksServer({ teardown: (fn) => closers.push(fn) }, [generateSigningKey('ES256')])
+
 const shutdown = onShutdown(async () => {
+  for (const close of closers) await close()
   await Promise.allSettled(children.map((c) => c.stop()))
   control?.closeAllConnections()
   control?.close()
@@ -57,9 +64,10 @@ for (const group of spec.groups) {
   const list = file.groups[group.name] = [] as TokensFile['groups'][string]
   for (let i = 0; i < group.count; i++) {
     const projectId = `b-${group.name}-${i}`
-    const jwt = signToken(jwtSecret, { sub: 'u_bench', roles: { [projectId]: 'owner' } }, { expiresInSeconds: 12 * 3600 })
+    const claims = { sub: 'u_bench', roles: { [projectId]: 'owner' as const } }
+    const jwt = idp ? await idp.sign(claims, { expiresInSeconds: 12 * 3600 }) : signToken(jwtSecret, claims, { expiresInSeconds: 12 * 3600 })
     list.push({ projectId, jwt })
-    for (const provider of PROVIDERS) {
+    for (const provider of group.providers ?? PROVIDERS) {
       const token = `${provider}_${group.name}_${i}_${spec.runId}`
       simulator.setScenario(provider, token, group.scenarios?.[provider] ?? 'healthy')
       owners.set(fingerprint(token), { projectId, provider })
@@ -105,19 +113,22 @@ const env: Record<string, string> = {
     ? { DATABASE_URL: spec.databaseUrl, DATABASE_SCHEMA: schema }
     : { DATABASE_URL: '', DATA_DIR: 'memory://' }),
   ...(spec.redisUrl ? { REDIS_URL: spec.redisUrl, REDIS_PREFIX: redisPrefix } : { REDIS_URL: '' }),
+  ...(idp ? idp.env() : {}),
   ...spec.env
 }
 try {
   for (let i = 0; i < spec.instances; i++) {
     children.push(launch(`instance-${spec.runId}-${i}`, 'instance.ts', { env, cpu: spec.instanceCpu }))
   }
-  const urls = (await Promise.all(children.map((c) => c.ready)) as Array<{ url: string }>).map((r) => r.url)
+  const started = await Promise.all(children.map((c) => c.ready)) as Array<{ url: string, pid: number }>
+  const urls = started.map((r) => r.url)
+  pids.push(...started.map((r) => r.pid))
 
   const seedStart = Date.now()
   await seed(urls[0]!)
   const seedSeconds = (Date.now() - seedStart) / 1000
 
-  const first = links[0]!
+  const first = links[0] ?? Object.values(file.groups).flat()[0]!
   const probe = await fetch(`${urls[0]}/api/integrations/status?projectId=${encodeURIComponent(first.projectId)}`, {
     headers: { authorization: `Bearer ${first.jwt}` }
   })
@@ -137,6 +148,7 @@ try {
     urls,
     control: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
     tokensFile,
+    pids,
     routeMissing,
     seedSeconds
   }
@@ -159,7 +171,16 @@ async function handleControl (req: IncomingMessage, res: ServerResponse) {
     const until = Number(url.searchParams.get('until') ?? Infinity)
     return json({ calls: calls.filter((c) => c[4] >= since && c[4] < until), unmapped })
   }
+  if (req.method === 'GET' && url.pathname === '/rss') {
+    return json({ rssBytes: pids.map(residentBytes) })
+  }
   res.writeHead(404).end()
+}
+
+/** A process's resident set size, from /proc (Linux): the instances are other processes. */
+function residentBytes (pid: number) {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match ? Number(match[1]) * 1024 : NaN
 }
 
 /** PUT every link through the public API, a few at a time. */

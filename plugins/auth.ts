@@ -2,23 +2,30 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import cookie from '@fastify/cookie'
 import { Counter, Gauge } from 'prom-client'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { AppError } from '../src/errors.js'
 import { ErrorBody, ref, type Role } from '../src/schemas/common.js'
 import type { TokenClaims } from '../src/lib/tokens.js'
 import { createJwksKeys, type JwksKeys } from '../src/auth/jwks-keys.js'
 import { createTokenVerifier, type IdpSettings, type VerifiedToken } from '../src/auth/token-verifier.js'
+import { createTokenCache, readonlyDate } from '../src/auth/token-cache.js'
 import type { AppConfig } from './config.js'
+import { toArray } from '../src/lib/route-hooks.js'
 
 export const SESSION_COOKIE = 'is_session'
 export const CSRF_COOKIE = 'is_csrf'
 export const CSRF_HEADER = 'x-csrf-token'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-export interface AuthUser extends TokenClaims {
+/**
+ * The caller. Frozen (its roles too, and its expiry a read-only Date): one verified token's user
+ * is shared by every request that sends the same token.
+ */
+export interface AuthUser extends Readonly<TokenClaims> {
+  readonly roles: Readonly<TokenClaims['roles']>
   /** How the caller proved who it is; cookie callers are subject to CSRF checks. */
-  via: 'bearer' | 'cookie'
-  expiresAt: Date
+  readonly via: 'bearer' | 'cookie'
+  readonly expiresAt: Date
 }
 
 /**
@@ -50,10 +57,28 @@ export function createAuth (config: Pick<AppConfig, 'jwtSecret' | 'auth'>, hooks
     ...(idpSettings ? { idp: idpSettings } : {})
   })
   const csrfKey = createHmac('sha256', config.jwtSecret).update('csrf').digest()
+  const users = createTokenCache<AuthUser>({ maxEntries: config.auth.tokenCacheSize, generation: verifier.generation })
 
   return {
     /** The token's user; throws a 401 AppError (503 when the provider's keys cannot be had). */
     verify: (token: string): Promise<VerifiedToken> => verifier.verify(token),
+    /**
+     * The user for `credential` (the Authorization header or the session cookie, exactly as sent)
+     * if a token with that exact value verified earlier and would still verify; else undefined.
+     */
+    cachedUser (credential: string, via: AuthUser['via']): AuthUser | undefined {
+      const user = users.get(credential)
+      return user?.via === via ? user : undefined
+    },
+    /** Verifies `token` (taken from `credential`) and remembers its user under `credential`. */
+    async verifyUser (credential: string, token: string, via: AuthUser['via']): Promise<AuthUser> {
+      const generation = verifier.generation()
+      const user = toUser(await verifier.verify(token), via)
+      users.set(credential, user, user.expiresAt.getTime(), generation)
+      return user
+    },
+    /** The verified-token cache (its size, for tests and the docs' memory figures). */
+    users,
     /** See createTokenVerifier: what a verified-token cache must key on. */
     generation: verifier.generation,
     jwks,
@@ -120,34 +145,53 @@ export default fp(async function authPlugin (fastify) {
     }
   }
 
-  async function authenticate (request: FastifyRequest, _reply: FastifyReply) {
+  const BEARER = /^Bearer ([\w.~+/-]+=*)$/i
+
+  // Callback hooks, not async ones: a token seen before is answered without a promise.
+  function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     const header = request.headers.authorization
     if (header !== undefined) {
-      const match = /^Bearer ([\w.~+/-]+=*)$/i.exec(header)
-      if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'The Authorization header is not "Bearer <token>"')
-      request.user = toUser(await auth.verify(match[1]), 'bearer')
+      const cached = auth.cachedUser(header, 'bearer')
+      if (cached) {
+        request.user = cached
+        return done()
+      }
+      const match = BEARER.exec(header)
+      if (!match?.[1]) return done(new AppError('UNAUTHENTICATED', 'The Authorization header is not "Bearer <token>"'))
+      auth.verifyUser(header, match[1], 'bearer').then((user) => { request.user = user; done() }, done)
       return
     }
     const session = request.cookies[SESSION_COOKIE]
-    if (!session) throw new AppError('UNAUTHENTICATED')
-    const user = toUser(await auth.verify(session), 'cookie')
-    checkCsrf(request, session)
-    request.user = user
+    if (!session) return done(new AppError('UNAUTHENTICATED'))
+    const withUser = (user: AuthUser) => {
+      try {
+        checkCsrf(request, session)
+      } catch (error) {
+        return done(error as Error)
+      }
+      request.user = user
+      done()
+    }
+    const cached = auth.cachedUser(session, 'cookie')
+    if (cached) return withUser(cached)
+    auth.verifyUser(session, session, 'cookie').then(withUser, done)
   }
 
-  async function authorizeProject (request: FastifyRequest) {
-    const allowed = request.routeOptions.config.auth?.roles
-    if (allowed === undefined) return
-    const fromBody = (request.body as { projectId?: unknown } | null | undefined)?.projectId
-    const projectId = (request.params as { projectId?: string } | undefined)?.projectId ??
-      (request.query as { projectId?: string } | undefined)?.projectId ??
-      (typeof fromBody === 'string' ? fromBody : undefined)
-    // Decided from the token alone, so the answer is the same whether the project exists or not.
-    // hasOwn: a project id such as "constructor" must not find Object.prototype's members.
-    const roles = request.user?.roles
-    const role = projectId !== undefined && roles && Object.hasOwn(roles, projectId) ? roles[projectId] : undefined
-    if (!role || (allowed !== 'any' && !allowed.includes(role))) {
-      throw new AppError('FORBIDDEN', role ? `Your role (${role}) cannot do this on the project` : undefined)
+  /** The project check for one route, its allowed roles read once when the route is added. */
+  function projectCheck (allowed: readonly Role[] | 'any') {
+    return function authorizeProject (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+      const fromBody = (request.body as { projectId?: unknown } | null | undefined)?.projectId
+      const projectId = (request.params as { projectId?: string } | undefined)?.projectId ??
+        (request.query as { projectId?: string } | undefined)?.projectId ??
+        (typeof fromBody === 'string' ? fromBody : undefined)
+      // Decided from the token alone, so the answer is the same whether the project exists or not.
+      // hasOwn: a project id such as "constructor" must not find Object.prototype's members.
+      const roles = request.user?.roles
+      const role = projectId !== undefined && roles && Object.hasOwn(roles, projectId) ? roles[projectId] : undefined
+      if (!role || (allowed !== 'any' && !allowed.includes(role))) {
+        return done(new AppError('FORBIDDEN', role ? `Your role (${role}) cannot do this on the project` : undefined))
+      }
+      done()
     }
   }
 
@@ -159,14 +203,12 @@ export default fp(async function authPlugin (fastify) {
     // onRequest runs before the body is read. The project check runs before validation too, so a
     // caller without access learns nothing about the schema from 400s; it reads only the id.
     route.onRequest = [...toArray(route.onRequest), authenticate]
-    route.preValidation = [authorizeProject, ...toArray(route.preValidation)]
+    // Routes that name no roles get no project check at all (not one that returns at once).
+    const allowed = route.config.auth.roles
+    if (allowed !== undefined) route.preValidation = [projectCheck(allowed), ...toArray(route.preValidation)]
   })
 }, { name: 'auth', dependencies: ['config', 'errors', 'metrics'], fastify: '5.x' })
 
 function toUser ({ sub, roles, team, expiresAt }: VerifiedToken, via: AuthUser['via']): AuthUser {
-  return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt, via }
-}
-
-function toArray<T> (value: T | T[] | undefined): T[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value]
+  return Object.freeze({ sub, roles: Object.freeze({ ...roles }), ...(team === undefined ? {} : { team }), expiresAt: readonlyDate(expiresAt.getTime()), via })
 }

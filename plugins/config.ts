@@ -53,6 +53,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
     auth: {
       hs256: env.AUTH_HS256,
       clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
+      tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
       /** Tokens from the identity provider; undefined = HS256 only. */
       idp
     },

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client'
+import { toArray } from '../src/lib/route-hooks.js'
 
 /** A registry per app instance, so several apps in one process (tests) never share counters. */
 export function createMetrics (token?: string) {
@@ -69,10 +71,29 @@ export default fp(async function metricsPlugin (fastify) {
   const settings = fastify.config.metrics
   const metrics = createMetrics(settings.token)
   fastify.decorate('metrics', metrics)
-  fastify.addHook('onResponse', async (request, reply) => {
-    // The route template, never the raw URL: label values must stay few.
-    const route = request.routeOptions.url ?? 'unmatched'
-    metrics.httpDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000)
+  // The route template, never the raw URL: label values must stay few. Each route gets its own
+  // synchronous onResponse hook holding its label children, one per (method, status code), bound
+  // on first use: an observation is two map lookups and an add, with no label strings built.
+  const durationHook = (route: string) => {
+    const children = new Map<string, Map<number, Histogram.Internal<'method' | 'route' | 'status_code'>>>()
+    return function observeDuration (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+      let byStatus = children.get(request.method)
+      if (byStatus === undefined) children.set(request.method, byStatus = new Map())
+      const status = reply.statusCode
+      let child = byStatus.get(status)
+      if (child === undefined) byStatus.set(status, child = metrics.httpDuration.labels({ method: request.method, route, status_code: status }))
+      child.observe(reply.elapsedTime / 1000)
+      done()
+    }
+  }
+  fastify.addHook('onRoute', (route) => {
+    route.onResponse = [...toArray(route.onResponse), durationHook(route.url)]
+  })
+  // Requests no route matched (404s, router errors): one shared set of children.
+  const unmatched = durationHook('unmatched')
+  fastify.addHook('onResponse', function observeUnmatched (request, reply, done) {
+    if (request.is404) return unmatched(request, reply, done)
+    done()
   })
   let server: Server | undefined
   if (settings.port !== undefined) {

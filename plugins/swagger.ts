@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import etag from '@fastify/etag'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { SHARED_SCHEMAS } from '../src/schemas/index.js'
@@ -78,5 +79,14 @@ export default fp(async function swaggerPlugin (fastify) {
     }
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
-  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
-}, { name: 'swagger', dependencies: ['config'], fastify: '5.x' })
+  // In a context of its own with @fastify/etag (a weak ETag from the body, 304 on If-None-Match),
+  // so that etag's onSend hook runs for this route only. Serialized once: the document is fixed.
+  await fastify.register(async function openapiDocument (child) {
+    await child.register(etag, { weak: true })
+    let body: string | undefined
+    child.get('/openapi.json', { schema: { hide: true }, config: { compress: {} } }, async (_request, reply) => {
+      reply.type('application/json; charset=utf-8')
+      return (body ??= JSON.stringify(fastify.swagger()))
+    })
+  })
+}, { name: 'swagger', dependencies: ['config', 'compression'], fastify: '5.x' })

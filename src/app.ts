@@ -3,6 +3,7 @@ import configPlugin, { type AppConfig } from '../plugins/config.js'
 import errorsPlugin from '../plugins/errors.js'
 import httpHardeningPlugin from '../plugins/http-hardening.js'
 import metricsPlugin from '../plugins/metrics.js'
+import compressionPlugin from '../plugins/compression.js'
 import drainPlugin from '../plugins/drain.js'
 import swaggerPlugin from '../plugins/swagger.js'
 import dbPlugin, { type DbPluginOptions } from '../plugins/db.js'
@@ -49,6 +50,8 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(httpHardeningPlugin)
   await fastify.register(metricsPlugin)
   await fastify.register(drainPlugin)
+  // Before swagger: its routes (openapi.json, the docs assets) are among those compressed.
+  await fastify.register(compressionPlugin)
   await fastify.register(swaggerPlugin)
   await fastify.register(dbPlugin, options.pglite ? { pglite: options.pglite } : {})
   await fastify.register(backendsPlugin)

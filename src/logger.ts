@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions, HookHandlerDoneFunction } from 'fastify'
 import type { AppConfig } from '../plugins/config.js'
 
 /**
@@ -50,4 +50,73 @@ export function loggerOptions (config: Pick<AppConfig, 'logLevel'>, stream?: Nod
     },
     ...(stream ? { stream } : {})
   }
+}
+
+type Bindings = Parameters<FastifyBaseLogger['child']>[0]
+type ChildLoggerOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>
+/** What Fastify's logger is (pino), beyond FastifyBaseLogger's type. */
+type PinoLogger = FastifyBaseLogger & { isLevelEnabled (level: string): boolean, bindings (): Bindings }
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+
+/** Whether a logger at `configured` writes lines of `level`. */
+export function levelEnabled (configured: string, level: Level) {
+  const at = LEVELS.indexOf(configured as Level)
+  return at !== -1 && at <= LEVELS.indexOf(level)
+}
+
+/**
+ * A request's logger that becomes a real pino child (bindings serialized, redaction prepared) only
+ * when a line is actually written: most requests log nothing at the production level, and a child
+ * per request was a visible share of the authenticated floor's profile. Level checks go to the
+ * parent, which has the same level unless the route asks for its own (then the child is made at once).
+ */
+export class LazyRequestLogger {
+  #parent: PinoLogger
+  #bindings: Bindings
+  #options: ChildLoggerOptions
+  #real: PinoLogger | undefined
+
+  constructor (parent: PinoLogger, bindings: Bindings, options: ChildLoggerOptions) {
+    this.#parent = parent
+    this.#bindings = bindings
+    this.#options = options
+    if (options.level !== undefined) this.#real = parent.child(bindings, options) as PinoLogger
+  }
+
+  #logger () {
+    return (this.#real ??= this.#parent.child(this.#bindings, this.#options) as PinoLogger)
+  }
+
+  #write (level: Level, args: unknown[]) {
+    const target = this.#real ?? (this.#parent.isLevelEnabled(level) ? this.#logger() : undefined)
+    if (target) (target[level] as (...a: unknown[]) => void)(...args)
+  }
+
+  get level () { return (this.#real ?? this.#parent).level }
+  set level (value: string) { this.#logger().level = value }
+  isLevelEnabled (level: string) { return (this.#real ?? this.#parent).isLevelEnabled(level) }
+  bindings () { return this.#logger().bindings() }
+  child (bindings: Bindings, options?: ChildLoggerOptions) { return this.#logger().child(bindings, options) }
+  fatal (...args: unknown[]) { this.#write('fatal', args) }
+  error (...args: unknown[]) { this.#write('error', args) }
+  warn (...args: unknown[]) { this.#write('warn', args) }
+  info (...args: unknown[]) { this.#write('info', args) }
+  debug (...args: unknown[]) { this.#write('debug', args) }
+  trace (...args: unknown[]) { this.#write('trace', args) }
+  silent () {}
+}
+
+/** Fastify's childLoggerFactory: a lazy child per request. */
+export function lazyChildLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+  return new LazyRequestLogger(logger as PinoLogger, bindings, options) as unknown as FastifyBaseLogger
+}
+
+/**
+ * One line per request, when it completes (its method, URL with secrets masked, status and time),
+ * instead of Fastify's two: the hook exists only when the level writes info lines.
+ */
+export function logCompletedRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+  request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  done()
 }

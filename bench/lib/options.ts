@@ -40,6 +40,13 @@ export interface BenchOptions {
   /** The provider simulator stands for the outside world: by default on the load generator's CPU. */
   simulatorCpu: string
   out: string
+  /** Distinct projects of the scaling scenario's largest step (the steps: 1, 100 and this). */
+  scaleProjects: number
+  /** Projects each polled once in the memory scenario, and at how many points RSS is read. */
+  memoryProjects: number
+  memorySteps: number
+  /** BENCH_TOKENS: identity-provider ES256 tokens (JWKS on loopback, the default) or HS256 ones. */
+  tokenKind: 'es256' | 'hs256'
   /** Which scenarios to run (comma list of ids), default all. */
   only: string[] | undefined
 }
@@ -75,6 +82,10 @@ export function loadOptions (): BenchOptions {
     zipfS: num('BENCH_ZIPF_S', 1.1),
     steadyWindowTtls: num('BENCH_STEADY_WINDOW_TTLS', quick ? 1 : 2, 1),
     steadyWarmupTtls: num('BENCH_STEADY_WARMUP_TTLS', quick ? 1 : 2, 0),
+    scaleProjects: Math.round(num('BENCH_SCALE_PROJECTS', quick ? 1_000 : 10_000, 100)),
+    memoryProjects: Math.round(num('BENCH_MEMORY_PROJECTS', quick ? 10_000 : 100_000, 1)),
+    memorySteps: Math.round(num('BENCH_MEMORY_STEPS', 4, 1)),
+    tokenKind: process.env.BENCH_TOKENS === 'hs256' ? 'hs256' : 'es256',
     backend,
     databaseUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     redisUrl: process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',

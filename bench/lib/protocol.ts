@@ -12,15 +12,23 @@ export interface StackSpec {
   /** Unset = embedded (PGlite in memory, memory backends): one instance only. */
   databaseUrl?: string
   redisUrl?: string
+  /**
+   * How callers authenticate: 'es256' (default), tokens of an identity provider whose JWKS a
+   * loopback server publishes (as in production with one), or 'hs256', tokens signed with the secret.
+   */
+  tokenKind?: 'es256' | 'hs256'
   /** Extra environment for every instance (STATUS_TTL_MS, LOG_LEVEL, …). */
   env: Record<string, string>
-  groups: Array<{ name: string, count: number, scenarios?: Partial<Record<Provider, ScenarioName>> }>
+  /** `providers`: which providers each project of the group is linked to (default all four; [] = none). */
+  groups: Array<{ name: string, count: number, scenarios?: Partial<Record<Provider, ScenarioName>>, providers?: Provider[] }>
 }
 
 export interface StackReady {
   urls: string[]
   control: string
   tokensFile: string
+  /** The service instances' process ids (their resident memory is read through the control API). */
+  pids: number[]
   /** The status route answered 404 ROUTE_NOT_FOUND: not built yet. */
   routeMissing: boolean
   seedSeconds: number
@@ -39,6 +47,8 @@ export type RequestSpec =
   | { kind: 'zipf', tokensFile: string, group: string, s: number, seed: number, path: string }
   /** Projects `from`, `from+1`, … of a group, each once: every request is a cache miss. */
   | { kind: 'sequence', tokensFile: string, group: string, from: number, count: number, path: string }
+  /** Projects `from` … `from+count−1` of a group in turn, round and round: `count` distinct projects, evenly. */
+  | { kind: 'cycle', tokensFile: string, group: string, from: number, count: number, path: string, headers?: Record<string, string> }
 
 export interface LoadSpec {
   /** Base URLs; one autocannon run per target, all at once, with the options below each. */

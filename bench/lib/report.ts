@@ -76,6 +76,22 @@ export function steadyTable (outcomes: Outcomes, o: BenchOptions) {
     (steady.unmappedCalls ? ` ${steady.unmappedCalls} simulator calls carried no known token.` : '')
 }
 
+/** RSS after each step of the memory scenario, and the growth per 1,000 projects over the step. */
+export function memoryTable (outcomes: Outcomes) {
+  const points = outcomes.memory ?? []
+  if (points.length === 0) return ''
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1)
+  return table(
+    ['projects asked for', 'RSS MiB', 'growth over the step, KiB per 1,000 projects'],
+    points.map((p, i) => {
+      const before = points[i - 1]
+      const growth = before ? ((p.rssBytes - before.rssBytes) / 1024 / ((p.projects - before.projects) / 1000)).toFixed(0) : '–'
+      return [p.projects.toLocaleString('en-US'), mib(p.rssBytes), growth]
+    }),
+    ['r', 'r', 'r']
+  )
+}
+
 export function repetitionsTable (outcomes: Outcomes) {
   const reps = new Map<number, string[]>()
   const cells = (rep: number) => {
@@ -147,6 +163,7 @@ export function markdown (outcomes: Outcomes, o: BenchOptions, info: RunInfo) {
     '',
     measurementsTable(outcomes, o),
     ...(steady ? ['', `## Steady state (${o.steadyProjects} projects, two instances)`, '', steady] : []),
+    ...(outcomes.memory ? ['', `## Resident memory (${o.memoryProjects.toLocaleString('en-US')} projects, each asked for once)`, '', memoryTable(outcomes)] : []),
     ...(perRep ? ['', '## Per repetition', '', perRep] : []),
     '',
     '## Method',

@@ -1236,7 +1236,7 @@ export interface components {
         "X-Frame-Options": "DENY";
         /** @description No Referer to other sites */
         "Referrer-Policy": "no-referrer";
-        /** @description Origin (CORS), plus Authorization and Cookie on answers that depend on the caller */
+        /** @description Origin (when the request sent one), Accept-Encoding on answers that may be compressed, Authorization and Cookie on answers that depend on the caller */
         Vary: string;
         /** @description Only for a browser origin in ALLOWED_ORIGINS */
         "Access-Control-Allow-Origin": string;
@@ -2044,6 +2044,8 @@ export interface operations {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "Access-Control-Allow-Credentials": components["headers"]["Access-Control-Allow-Credentials"];
                     "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+                    /** @description The body is compressed (brotli or gzip) as the Accept-Encoding request header allowed */
+                    "Content-Encoding"?: "br" | "gzip";
                     [name: string]: unknown;
                 };
                 content: {

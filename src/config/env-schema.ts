@@ -32,6 +32,7 @@ export const EnvSchema = Type.Object({
   AUTH_JWKS_MAX_TTL_MS: Type.Integer({ minimum: 10, maximum: 86_400_000, default: 3_600_000, description: 'Ceiling on how long a fetched JWKS is kept; a removed key stops working after at most this' }),
   AUTH_JWKS_REFETCH_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'Least time between two JWKS fetches caused by an unknown kid or a failed fetch' }),
   AUTH_JWKS_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 5_000, description: 'Timeout of one JWKS fetch' }),
+  AUTH_TOKEN_CACHE_SIZE: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: 'Verified tokens remembered per instance by their exact value, least recently used dropped first (about 1 KB each); 0 = verify every request' }),
   CREDENTIALS_KEY: Type.Optional(Type.String({ description: '32-byte key, base64 or 64 hex digits' })),
   ALLOWED_ORIGINS: Type.String({ default: '', description: 'Comma-separated browser origins allowed for cookie-authenticated calls' }),
   TRUST_PROXY: Type.Boolean({ default: false }),

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
-import { RATE_LIMIT_HEADERS } from '../schemas/http-headers.js'
+import { ContentEncoding, RATE_LIMIT_HEADERS } from '../schemas/http-headers.js'
 import { Action, ActionList, IdempotencyHeaders, PostActionBody } from '../schemas/action.js'
 import type { ActionRequest, PreparedAction } from '../actions/actions.js'
 import { faultPoint } from '../lib/fault-points.js'
@@ -124,7 +124,8 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/api/integrations/actions', {
-    config: { auth: { roles: 'any' } },
+    // A page of up to 100 actions is many kilobytes of JSON: compressed when the client accepts it.
+    config: { auth: { roles: 'any' }, compress: {} },
     schema: {
       tags: ['actions'],
       operationId: 'listActions',
@@ -137,7 +138,7 @@ const integrationActionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, format: 'int32', default: 20 })),
         before: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous page' }))
       }, { additionalProperties: false }),
-      response: { 200: ref(ActionList), ...errorResponses(400, 401, 403) }
+      response: { 200: { ...ref(ActionList), headers: { 'Content-Encoding': ContentEncoding } }, ...errorResponses(400, 401, 403) }
     }
   }, async (request) => {
     const { projectId, limit, before } = request.query

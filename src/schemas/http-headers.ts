@@ -26,11 +26,14 @@ export const COMMON_RESPONSE_HEADERS: Record<string, TSchema> = {
   'X-Content-Type-Options': Type.Literal('nosniff', { description: 'No MIME sniffing' }),
   'X-Frame-Options': Type.Literal('DENY', { description: 'No framing' }),
   'Referrer-Policy': Type.Literal('no-referrer', { description: 'No Referer to other sites' }),
-  Vary: Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9-]+(, *[A-Za-z0-9-]+)*$', description: 'Origin (CORS), plus Authorization and Cookie on answers that depend on the caller' }),
+  Vary: Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9-]+(, *[A-Za-z0-9-]+)*$', description: 'Origin (when the request sent one), Accept-Encoding on answers that may be compressed, Authorization and Cookie on answers that depend on the caller' }),
   'Access-Control-Allow-Origin': Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description: 'Only for a browser origin in ALLOWED_ORIGINS' }),
   'Access-Control-Allow-Credentials': Type.Literal('true', { description: 'With Access-Control-Allow-Origin: the session cookie may be sent' }),
   'Access-Control-Expose-Headers': Type.String({ maxLength: 500, pattern: '^[A-Za-z0-9-]+(, *[A-Za-z0-9-]+)*$', description: 'With Access-Control-Allow-Origin: the headers a page may read' })
 }
+
+/** On answers compressed for a client that sent Accept-Encoding (then Vary names Accept-Encoding too). */
+export const ContentEncoding = Type.Union([Type.Literal('br'), Type.Literal('gzip')], { description: 'The body is compressed (brotli or gzip) as the Accept-Encoding request header allowed' })
 
 /** What some statuses carry, wherever they are answered. */
 export const STATUS_HEADERS: Record<string, Record<string, TSchema>> = {

@@ -134,6 +134,7 @@ t.test('key rotation and removal without a restart', async (t) => {
   const s = await idpApp(t, jwks, { AUTH_JWKS_REFETCH_MS: '100' })
   const oldToken = await jwks.sign(owner(), { key: first })
   t.equal((await s.get(oldToken)).statusCode, 200, 'the first key works')
+  t.ok(s.app.auth.cachedUser(`Bearer ${oldToken}`, 'bearer'), 'and is remembered in the verified-token cache')
 
   // Rotation: the provider publishes a new key and signs with it.
   const second = generateSigningKey('ES256')
@@ -146,9 +147,11 @@ t.test('key rotation and removal without a restart', async (t) => {
   // Removal: the old key leaves the set. It works until the next fetch, then never again.
   jwks.keys = [second]
   t.equal((await s.get(oldToken)).statusCode, 200, 'the removed key still works from the cache until the next fetch')
+  t.ok(s.app.auth.cachedUser(`Bearer ${oldToken}`, 'bearer'), 'served from the verified-token cache until then')
   const probe = await jwks.sign(owner(), { key: generateSigningKey('EdDSA') })
   const fetchesAtRemoval = jwks.fetches
   await eventually(async () => { await s.get(probe); return jwks.fetches > fetchesAtRemoval }, 'an unknown kid causes the next fetch')
+  t.equal(s.app.auth.cachedUser(`Bearer ${oldToken}`, 'bearer'), undefined, 'the fetch that changed the set invalidated the cached token')
   expectError(t, await s.get(oldToken), 401, 'TOKEN_KEY_UNKNOWN', 'the removed key, after the fetch')
   expectError(t, await s.byCookie(oldToken), 401, 'TOKEN_KEY_UNKNOWN', 'the removed key by cookie')
   t.equal((await s.get(newToken)).statusCode, 200, 'the remaining key still works')

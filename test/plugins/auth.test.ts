@@ -5,6 +5,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { build, eachBackend, TEST_JWT_SECRET, TEST_ORIGIN } from '../helper.js'
 import { signToken } from '../../src/lib/tokens.js'
 import { loadContract } from '../contract/contract-checker.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 /**
  * The auth matrix: who gets in (bearer or session cookie), who may touch a project's links
@@ -366,4 +367,43 @@ t.test('project ids that name Object.prototype members grant nothing', async (t)
     t.equal(res.json().code, 'FORBIDDEN')
     t.equal(res.json().message, 'You do not have access to this project', `${projectId}: the generic message, no role named`)
   }
+})
+
+t.test('verified tokens are remembered by their exact value, until exp, as frozen users', async (t) => {
+  const s = await build(t, { env: { AUTH_CLOCK_TOLERANCE_SECONDS: '0' } })
+  const session = (headers: InjectOptions['headers']) => s.app.inject({ method: 'GET', url: '/api/auth/session', headers })
+  // exp a little over 2 s away, on a whole second: the test waits for it.
+  const exp = nowSeconds() + 3
+  const token = signToken(TEST_JWT_SECRET, { sub: 'u_cached', roles: { p_cache: 'owner' } }, { expiresInSeconds: exp - nowSeconds() })
+  const header = `Bearer ${token}`
+  t.equal((await session({ authorization: header })).statusCode, 200, 'first request: verified')
+  const cached = s.app.auth.cachedUser(header, 'bearer')
+  t.ok(cached, 'remembered under the exact header value')
+  t.equal(s.app.auth.cachedUser(`bearer ${token}`, 'bearer'), undefined, 'another spelling of the header is another key (verified on its own)')
+  t.equal(s.app.auth.cachedUser(token, 'cookie'), undefined, 'a bearer entry never answers for a cookie')
+  t.ok(Object.isFrozen(cached) && Object.isFrozen(cached!.roles), 'the shared user and its roles are frozen')
+  t.throws(() => cached!.expiresAt.setTime(0), TypeError, 'its expiry cannot be moved either')
+  const again = await session({ authorization: header })
+  t.match(again.json(), { sub: 'u_cached', roles: { p_cache: 'owner' }, via: 'bearer' }, 'second request: the same caller, from the cache')
+
+  const byCookie = await s.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { is_session: token } })
+  t.match(byCookie.json(), { sub: 'u_cached', via: 'cookie' }, 'the same token by cookie is its own entry, with via: cookie')
+
+  await sleep(Math.max(0, exp * 1000 - Date.now()) + 50)
+  expectError(t, await session({ authorization: header }), 401, 'TOKEN_EXPIRED', 'at exp the cached entry is not served: the token is checked again and refused')
+  expectError(t, await s.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { is_session: token } }), 401, 'TOKEN_EXPIRED', 'by cookie too')
+  t.equal(s.app.auth.cachedUser(header, 'bearer'), undefined, 'and the entry is gone')
+})
+
+t.test('AUTH_TOKEN_CACHE_SIZE bounds the cache; 0 turns it off', async (t) => {
+  const s = await build(t, { env: { AUTH_TOKEN_CACHE_SIZE: '2' } })
+  for (let i = 0; i < 5; i++) {
+    const token = signToken(TEST_JWT_SECRET, { sub: `u_${i}`, roles: {} })
+    t.equal((await s.app.inject({ method: 'GET', url: '/api/auth/session', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+  }
+  t.equal(s.app.auth.users.size, 2, 'five tokens, two remembered')
+  const off = await build(t, { env: { AUTH_TOKEN_CACHE_SIZE: '0' } })
+  const token = signToken(TEST_JWT_SECRET, { sub: 'u_off', roles: {} })
+  t.equal((await off.app.inject({ method: 'GET', url: '/api/auth/session', headers: { authorization: `Bearer ${token}` } })).statusCode, 200, 'size 0: still authenticates')
+  t.equal(off.app.auth.users.size, 0, 'size 0: nothing remembered')
 })
