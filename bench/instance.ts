@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Session } from 'node:inspector/promises'
 import { loadConfig } from '../plugins/config.js'
 import { buildApp } from '../src/build-app.js'
+import { asyncDestination } from '../src/logger.js'
 import { announce, onShutdown } from './lib/child.js'
 import { OUT_DIR } from './lib/proc.js'
 
@@ -12,7 +13,7 @@ process.setSourceMapsEnabled(false)
 // One service instance, configured only by its environment (as src/server.ts), on an ephemeral
 // port; logs go to stderr (the launcher files them) so stdout carries only the READY line.
 const config = loadConfig(process.env)
-const app = buildApp({ config, logStream: process.stderr })
+const app = buildApp({ config, logStream: asyncDestination(2) })
 
 // BENCH_PROFILE=1: a CPU profile of the whole life of the instance, for Chrome DevTools.
 const profiler = process.env.BENCH_PROFILE === '1' ? new Session() : undefined

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { loadConfig } from '../plugins/config.js'
 import { buildApp } from '../src/build-app.js'
+import { asyncDestination } from '../src/logger.js'
 import { frameFor } from '../src/events/stream.js'
 import type { LoggedEvent } from '../src/events/event-log.js'
 import { fakeAction } from '../test/support/events.js'
@@ -26,7 +27,7 @@ const gc = runInNewContext('gc') as () => void
  */
 
 const config = loadConfig(process.env)
-const app = buildApp({ config, logStream: process.stderr })
+const app = buildApp({ config, logStream: asyncDestination(2) })
 
 const delivered = new Map<number, (at: number) => void>()
 const tapped = new Map<string, Promise<unknown>>()

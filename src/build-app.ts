@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
+import type { DestinationStream } from 'pino'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import app, { type AppOptions } from './app.js'
@@ -10,8 +11,8 @@ import { sendError, toAppError, writeClientError } from '../plugins/errors.js'
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 export interface BuildOptions extends AppOptions {
-  /** Where log lines go (tests capture them); stdout by default. */
-  logStream?: NodeJS.WritableStream
+  /** Where log lines go (tests capture them); stdout, written asynchronously, by default. */
+  logStream?: DestinationStream
 }
 
 /** A Fastify instance with the app registered, not listening. Await `.ready()` or `.listen()`. */

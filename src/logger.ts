@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions, HookHandlerDoneFunction } from 'fastify'
+import { destination, type DestinationStream } from 'pino'
 import type { AppConfig } from '../plugins/config.js'
 
 /**
@@ -33,7 +34,21 @@ export function redactUrl (url: string) {
   return `${url.slice(0, q)}?${pairs.join('&')}`
 }
 
-export function loggerOptions (config: Pick<AppConfig, 'logLevel'>, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+/**
+ * Log lines written asynchronously (sonic-boom), in batches while a write is under way: at the
+ * production level every request writes one line, and a synchronous write per line cost more than
+ * the rest of a warm request. pino flushes what is still buffered when the process exits; a
+ * SIGKILL loses at most the lines of the last few milliseconds. One per file descriptor, so the
+ * apps of one process (tests) never interleave partial lines.
+ */
+const destinations = new Map<number, DestinationStream>()
+export function asyncDestination (fd: 1 | 2 = 1): DestinationStream {
+  let stream = destinations.get(fd)
+  if (stream === undefined) destinations.set(fd, stream = destination({ dest: fd, sync: false }))
+  return stream
+}
+
+export function loggerOptions (config: Pick<AppConfig, 'logLevel'>, stream: DestinationStream = asyncDestination()): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -48,7 +63,7 @@ export function loggerOptions (config: Pick<AppConfig, 'logLevel'>, stream?: Nod
         remotePort: request.socket?.remotePort
       })
     },
-    ...(stream ? { stream } : {})
+    stream
   }
 }
 

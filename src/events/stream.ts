@@ -3,6 +3,7 @@ import { ROLES, type Role } from '../schemas/common.js'
 import type { EventLog, LoggedEvent } from './event-log.js'
 import type { Hub } from './hub.js'
 import { Frame, SseConnection, type CloseReason, type StreamEncoding } from './sse-connection.js'
+import { appendVary } from '../lib/vary.js'
 
 export interface StreamRequest {
   projectId: string
@@ -118,7 +119,7 @@ export async function openStream (
     'cache-control': 'no-store, no-transform',
     // nginx would otherwise buffer the response.
     'x-accel-buffering': 'no',
-    vary: 'Accept-Encoding, Authorization, Cookie',
+    vary: appendVary(reply.getHeader('vary'), ['Accept-Encoding', 'Authorization', 'Cookie']),
     ...(request.encoding ? { 'content-encoding': request.encoding } : {})
   })
   const stream: OpenStream = {

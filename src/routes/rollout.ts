@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, ProjectId, errorResponses, ref } from '../schemas/common.js'
 import { PutRolloutOverrideBody, RolloutOverride, RolloutState, TeamId } from '../schemas/rollout.js'
+import { varyOn } from '../lib/vary.js'
 
 const ProjectParams = Type.Object({ projectId: ProjectId })
 const TeamParams = Type.Object({ team: TeamId })
@@ -54,7 +55,8 @@ const rolloutRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const state = await rollout.evaluate(request.query.projectId, request.user!.team)
     // The answer depends on the caller's team and changes at runtime: no shared or stored copies.
-    reply.header('cache-control', 'private, no-cache').header('vary', 'Authorization, Cookie')
+    reply.header('cache-control', 'private, no-cache')
+    varyOn(reply, ['Authorization', 'Cookie'])
     return state
   })
 

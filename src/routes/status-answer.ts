@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import type { Validity } from '../aggregator/aggregator.js'
 import { negotiateCoding, type Coding } from '../lib/accept-encoding.js'
+import { appendVary } from '../lib/vary.js'
 
 /**
  * Status bodies are a few KB: brotli at quality 5 gets most of quality 11's gain for a small
@@ -47,19 +48,6 @@ export function matchesIfNoneMatch (header: string | undefined, etag: string) {
     const tag = candidate.trim()
     return tag === '*' || tag.replace(/^W\//, '') === opaque
   })
-}
-
-/**
- * Adds names to a Vary value another hook may have set (CORS sets `Origin`), without repeating
- * one or overwriting any; `*` stays `*`.
- */
-export function appendVary (existing: unknown, names: readonly string[]): string {
-  const current = Array.isArray(existing) ? existing.join(', ') : typeof existing === 'string' ? existing : ''
-  if (current === '') return names.join(', ')
-  const present = current.split(',').map((name) => name.trim().toLowerCase())
-  if (present.includes('*')) return '*'
-  const added = names.filter((name) => !present.includes(name.toLowerCase()))
-  return added.length === 0 ? current : `${current}, ${added.join(', ')}`
 }
 
 /** Per caller (a shared cache must not hand one user's view to another), and per coding. */

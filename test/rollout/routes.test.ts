@@ -85,7 +85,7 @@ eachBackend(t, 'rollout: writes answer the override; removing twice is 404', asy
   const got = await app.inject({ method: 'GET', url: state('p_w'), headers: owner })
   t.same(got.json(), { projectId: 'p_w', enabled: true, source: 'project_override', team: 't_w' })
   t.equal(got.headers['cache-control'], 'private, no-cache', 'never stored by shared caches')
-  t.equal(got.headers.vary, 'Authorization, Cookie')
+  t.equal(got.headers.vary, 'Origin, Authorization, Cookie', 'CORS\'s Origin kept, the caller added')
 
   t.equal((await app.inject({ method: 'DELETE', url: projectUrl('p_w'), headers: owner })).statusCode, 204)
   expectError(t, await app.inject({ method: 'DELETE', url: projectUrl('p_w'), headers: owner }), 404, 'ROLLOUT_OVERRIDE_NOT_FOUND', 'project override already removed')
