@@ -42,7 +42,7 @@ export const SCENARIOS: ScenarioDefinition[] = [
   {
     id: 'scaling',
     title: 'warm 200 over N distinct projects',
-    how: (o) => `1, 100 and ${o.scaleProjects.toLocaleString('en-US')} distinct projects (one link each, each with its own token), every one asked for once beforehand, then requested in turn; ${o.connections} connections, one run per N in each repetition`
+    how: (o) => `1, 100 and ${o.scaleProjects.toLocaleString('en-US')} distinct projects (one link each, each with its own token), every one asked for once beforehand, then requested in turn; ${o.connections} connections, one run per N per repetition, after all the other scenarios (the 10,000-project step leaves refreshes behind it)`
   },
   {
     id: 'memory',
