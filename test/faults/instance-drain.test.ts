@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { EventSource } from 'eventsource'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { REAL_BACKENDS_PROBLEM, realOnly, testEnv } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
 import { startInstance } from '../support/instance.js'
+import { balancedStream, runnerOf } from '../support/cluster.js'
 import { providerEnv } from '../simulator/simulator.js'
 import { eventually } from '../support/events.js'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -31,21 +30,11 @@ t.test('SIGTERM drains an instance: not ready at once, still serving for the gra
 
   // The client's load balancer: every (re)connect goes to `target`.
   let target: 'a' | 'b' = 'a'
-  const connects: string[] = []
-  const agent = new Agent()
-  t.teardown(() => agent.destroy())
-  const { authorization } = b.as('viewer', projectId)
-  const es = new EventSource(`http://balancer.invalid/api/integrations/events?projectId=${projectId}`, {
-    fetch: async (input, init) => {
-      const base = target === 'a' ? a.url : b.url
-      connects.push(`${target}:${new Headers(init?.headers).get('last-event-id') ?? '-'}`)
-      return undiciFetch(String(input).replace('http://balancer.invalid', base), { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization }, dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Response
-    }
+  const { connects, received } = await balancedStream(t, {
+    projectId,
+    authorization: b.as('viewer', projectId).authorization,
+    route: () => ({ url: target === 'a' ? a.url : b.url, label: target })
   })
-  t.teardown(() => es.close())
-  const received: Array<{ id: number, action: Action }> = []
-  es.addEventListener('action', (event) => { received.push({ id: Number(event.lastEventId), action: JSON.parse(event.data) }) })
-  await new Promise<void>((resolve) => es.addEventListener('ready', () => resolve(), { once: true }))
 
   /** Waits (on the shared database) until an action has succeeded or failed; slow ones take 20 s. */
   const finished = async (id: string) => {
@@ -72,12 +61,7 @@ t.test('SIGTERM drains an instance: not ready at once, still serving for the gra
     t.equal(response.status, 202, 'a sync accepted by A')
     const action = await response.json() as Action
     accepted.push(action.id)
-    let claimedBy: string | null = null
-    await eventually(async () => {
-      const row = await b.app.db.selectFrom('integration_actions').select(['status', 'claimed_by']).where('id', '=', action.id).executeTakeFirstOrThrow()
-      claimedBy = row.claimed_by
-      return row.status === 'running'
-    }, 'the sync is taken by a runner')
+    const claimedBy = await runnerOf(b.app.db, action.id)
     // B took it: it finishes there in its own time; try again.
     if (claimedBy !== b.app.actions.worker) held = action
   }

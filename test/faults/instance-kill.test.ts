@@ -2,8 +2,8 @@ import t from 'tap'
 import { REAL_BACKENDS_PROBLEM, realOnly, testEnv } from '../helper.js'
 import { statusApp } from '../support/status-app.js'
 import { startInstance } from '../support/instance.js'
+import { runnerOf } from '../support/cluster.js'
 import { providerEnv } from '../simulator/simulator.js'
-import { eventually } from '../support/events.js'
 import { settled } from '../support/actions.js'
 import type { Action } from '../../src/schemas/action.js'
 
@@ -34,12 +34,7 @@ t.test('an instance killed (SIGKILL) while it runs actions: none is lost, none r
       })
       t.equal(response.status, 202)
       const accepted = await response.json() as Action
-      let claimedBy: string | null = null
-      await eventually(async () => {
-        const row = await b.app.db.selectFrom('integration_actions').select(['status', 'claimed_by']).where('id', '=', accepted.id).executeTakeFirstOrThrow()
-        claimedBy = row.claimed_by
-        return row.status === 'running'
-      }, 'the action is taken by a runner')
+      const claimedBy = await runnerOf(b.app.db, accepted.id)
       if (claimedBy !== b.app.actions.worker) return accepted
       await settled(b, accepted.id) // B took it first: let it finish and try again
     }

@@ -1,9 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { EventSource } from 'eventsource'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { REAL_BACKENDS_PROBLEM, realOnly } from '../helper.js'
-import { startCluster } from '../support/cluster.js'
+import { balancedStream, startCluster } from '../support/cluster.js'
 import { setScenario } from '../support/status-app.js'
 import type { Instance } from '../support/instance.js'
 import { eventually } from '../support/events.js'
@@ -24,22 +22,11 @@ t.test('instances killed and restarted: each comes back on its address and takes
 
   // The "load balancer" of a client: every (re)connect goes to `target`.
   let target = a
-  const connects: string[] = []
-  const agent = new Agent()
-  t.teardown(() => agent.destroy())
-  const { authorization } = c.as('viewer', projectId)
-  const es = new EventSource(`http://balancer.invalid/api/integrations/events?projectId=${projectId}`, {
-    fetch: async (input, init) => {
-      const instance = target
-      connects.push(`${instance === a ? 'a' : 'b'}${instance.starts}:${new Headers(init?.headers).get('last-event-id') ?? '-'}`)
-      const url = String(input).replace('http://balancer.invalid', instance.url)
-      return undiciFetch(url, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization }, dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Response
-    }
+  const { connects, received } = await balancedStream(t, {
+    projectId,
+    authorization: c.as('viewer', projectId).authorization,
+    route: () => ({ url: target.url, label: `${target === a ? 'a' : 'b'}${target.starts}` })
   })
-  t.teardown(() => es.close())
-  const received: Array<{ id: number, action: Action }> = []
-  es.addEventListener('action', (event) => { received.push({ id: Number(event.lastEventId), action: JSON.parse(event.data) }) })
-  await new Promise<void>((resolve) => es.addEventListener('ready', () => resolve(), { once: true }))
 
   let n = 0
   const sync = async (instance: Instance) => {

@@ -1,4 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Test } from 'tap'
+import { EventSource } from 'eventsource'
+import { Agent, fetch as undiciFetch } from 'undici'
+import type { Action } from '../../src/schemas/action.js'
+import { eventually } from './events.js'
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js'
 import { signToken, type TokenClaims } from '../../src/lib/tokens.js'
 import { TEST_JWT_SECRET, testEnv } from '../helper.js'
@@ -94,4 +99,39 @@ export async function startCluster (owner: Owner, options: { size?: number, env?
       return token
     }
   }
+}
+
+/**
+ * An SSE client behind a test's "load balancer": each (re)connect goes to the instance `route()`
+ * names at that moment, so a test moves the client by changing what `route` returns. `connects`
+ * records `label:last-event-id` per connect ('-' for none), to prove where and how it resumed.
+ * Resolves once the first connection is ready.
+ */
+export async function balancedStream (t: Test, options: { projectId: string, authorization: string, route: () => { url: string, label: string } }) {
+  const connects: string[] = []
+  const received: Array<{ id: number, action: Action }> = []
+  const agent = new Agent()
+  t.teardown(() => agent.destroy())
+  const es = new EventSource(`http://balancer.invalid/api/integrations/events?projectId=${options.projectId}`, {
+    fetch: async (input, init) => {
+      const { url, label } = options.route()
+      connects.push(`${label}:${new Headers(init?.headers).get('last-event-id') ?? '-'}`)
+      return undiciFetch(String(input).replace('http://balancer.invalid', url), { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: options.authorization }, dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Response
+    }
+  })
+  t.teardown(() => es.close())
+  es.addEventListener('action', (event) => { received.push({ id: Number(event.lastEventId), action: JSON.parse(event.data) }) })
+  await new Promise<void>((resolve) => es.addEventListener('ready', () => resolve(), { once: true }))
+  return { connects, received }
+}
+
+/** Waits until a runner has taken the action (status running) and says which worker holds it. */
+export async function runnerOf (db: DatabaseHandle['db'], id: string): Promise<string | null> {
+  let claimedBy: string | null = null
+  await eventually(async () => {
+    const row = await db.selectFrom('integration_actions').select(['status', 'claimed_by']).where('id', '=', id).executeTakeFirstOrThrow()
+    claimedBy = row.claimed_by
+    return row.status === 'running'
+  }, 'the action is taken by a runner')
+  return claimedBy
 }
