@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../../plugins/config.js'
-import { DEPLOY, ENV_NAMES, ROOT, readText, readYaml, withCommand } from '../support/deploy-files.js'
+import { DEPLOY, ENV_NAMES, ROOT, drainSeconds, readText, readYaml, withCommand } from '../support/deploy-files.js'
 
 // deploy/compose.yaml, its proxy and Prometheus configuration, and the Dockerfile they build:
 // parsed and checked against each other and against the service's config schema. (No Docker
@@ -74,8 +74,8 @@ t.test('two instances on PostgreSQL and Redis, migrated once, drained on stop', 
     t.match(service.healthcheck.test.join(' '), /\/readyz/, 'healthy = ready')
     const graceSeconds = Number(env.SHUTDOWN_GRACE_MS) / 1000
     t.ok(graceSeconds > 0, 'SHUTDOWN_GRACE_MS is set')
-    t.ok(duration(service.stop_grace_period) >= graceSeconds + 10,
-      `stop_grace_period ${service.stop_grace_period} covers SHUTDOWN_GRACE_MS and the 10 s the service takes to close`)
+    t.ok(duration(service.stop_grace_period) >= drainSeconds(env),
+      `stop_grace_period ${service.stop_grace_period} covers the drain (${drainSeconds(env)} s: SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS and the close margin)`)
   }
   const migrate = services.migrate
   t.same(migrate.command, ['node', 'dist/src/scripts/migrate.js'])

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { ENV_NAMES, KUBERNETES, kubernetesManifests, readYaml, schemaProblems, unknownFieldProblems, type Manifest } from '../support/deploy-files.js'
+import { ENV_NAMES, KUBERNETES, drainSeconds, kubernetesManifests, readYaml, schemaProblems, unknownFieldProblems, type Manifest } from '../support/deploy-files.js'
 
 // deploy/kubernetes/: validated against the Kubernetes API schemas (kubernetes-models' compiled
 // OpenAPI validators, plus TypeScript's excess-property check for unknown fields), then checked for
@@ -17,8 +17,6 @@ const one = (kind: string, name?: string): any => {
 /** The ConfigMap as the process sees it: numbers as numbers. */
 const configMap = one('ConfigMap').data as Record<string, string>
 const shutdownGraceMs = Number(configMap.SHUTDOWN_GRACE_MS)
-/** The service gives itself at most this long to close after the drain (close-with-grace in src/server.ts). */
-const CLOSE_LIMIT_SECONDS = 10
 
 t.test('every manifest is valid against the Kubernetes schema of its kind', async (t) => {
   t.ok(manifests.length >= 9, `${manifests.length} objects`)
@@ -93,8 +91,8 @@ t.test('Deployment: replicas, probes, drain, resources, non-root, read-only root
   t.same(preStop.slice(0, 1), ['sleep'])
   const preStopSeconds = Number(preStop[1])
   t.ok(shutdownGraceMs > 0, 'SHUTDOWN_GRACE_MS is set')
-  t.ok(pod.terminationGracePeriodSeconds >= preStopSeconds + shutdownGraceMs / 1000 + CLOSE_LIMIT_SECONDS,
-    `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} ≥ preStop ${preStopSeconds} s + SHUTDOWN_GRACE_MS ${shutdownGraceMs / 1000} s + ${CLOSE_LIMIT_SECONDS} s to close`)
+  t.ok(pod.terminationGracePeriodSeconds >= preStopSeconds + drainSeconds(configMap),
+    `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} ≥ preStop ${preStopSeconds} s + the drain ${drainSeconds(configMap)} s (SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS, the close margin)`)
   // A readiness check fails within periodSeconds × failureThreshold; the grace must outlast it.
   const readinessSeconds = container.readinessProbe.periodSeconds * container.readinessProbe.failureThreshold
   t.ok(preStopSeconds + shutdownGraceMs / 1000 >= readinessSeconds, 'requests are served until readiness has failed')

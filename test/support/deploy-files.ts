@@ -7,6 +7,7 @@ import { parseAllDocuments, parse } from 'yaml'
 import type { Test } from 'tap'
 import { EnvSchema } from '../../src/config/env-schema.js'
 import { PROVIDER_PLUGINS } from '../../adapters/index.js'
+import { loadConfig } from '../../plugins/config.js'
 
 /** Reading and validating the files under deploy/ (test/deploy/*.test.ts). */
 
@@ -19,6 +20,27 @@ export const ENV_NAMES = new Set([
   ...Object.keys(EnvSchema.properties),
   ...PROVIDER_PLUGINS.flatMap((plugin) => Object.keys(plugin.manifest.env.properties))
 ])
+
+/** close-with-grace's margin for the close hooks in src/server.ts, past the grace and the timeout. */
+const CLOSE_MARGIN_SECONDS = 5
+
+/**
+ * Seconds from SIGTERM to the forced exit of an instance given a deployment's variables, as
+ * src/server.ts counts them: SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS (their defaults when unset,
+ * read through the real config loader), then the close margin. A stop grace shorter than this
+ * kills a draining instance before its running actions are handed back.
+ */
+export function drainSeconds (env: Record<string, string | undefined>) {
+  const { graceMs, timeoutMs } = loadConfig({
+    NODE_ENV: 'production',
+    DATA_DIR: 'memory://',
+    AUTH_JWT_SECRET: 'a'.repeat(32),
+    CREDENTIALS_KEY: '0'.repeat(64),
+    ...(env.SHUTDOWN_GRACE_MS === undefined ? {} : { SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS }),
+    ...(env.SHUTDOWN_TIMEOUT_MS === undefined ? {} : { SHUTDOWN_TIMEOUT_MS: env.SHUTDOWN_TIMEOUT_MS })
+  }).shutdown
+  return (graceMs + timeoutMs) / 1000 + CLOSE_MARGIN_SECONDS
+}
 
 export const readText = (path: string) => readFileSync(join(ROOT, path), 'utf8')
 
