@@ -1,14 +1,12 @@
 import t from 'tap'
 import { mkdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { statusApp, type StatusApp } from '../support/status-app.js'
 import { browserProblem, launchBrowser, signedIn } from '../support/browser.js'
 import { eventually } from '../support/events.js'
+import { ARTIFACTS } from '../support/visual.js'
 import { DEMO_LINKS } from '../../src/scripts/demo-project.js'
 import type { StatusEnvelope } from '../../src/schemas/integration-status.js'
-
-export const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url))
 
 const skip = browserProblem()
 const bar = (page: Page, provider: string) => page.locator(`integration-status-bar .item[data-provider="${provider}"]`)

@@ -1,6 +1,7 @@
 import t from 'tap'
-import type { Page } from 'playwright-core'
-import { statusApp } from '../support/status-app.js'
+import type { Test } from 'tap'
+import type { Browser, Page } from 'playwright-core'
+import { statusApp, type StatusApp } from '../support/status-app.js'
 import { browserProblem, launchBrowser, signedIn } from '../support/browser.js'
 import { post } from '../support/actions.js'
 import { eventually } from '../support/events.js'
@@ -10,6 +11,13 @@ import { eventually } from '../support/events.js'
 const skip = browserProblem()
 t.setTimeout(360_000)
 
+/** A signed-in page of the demo for one role and project. */
+async function demo (t: Test, browser: Browser, s: StatusApp, role: 'owner' | 'editor' | 'viewer', projectId: string): Promise<Page> {
+  const page = await (await signedIn(t, browser, s, role, projectId)).newPage()
+  await page.goto(`${s.url}/ui/demo.html?projectId=${projectId}`)
+  return page
+}
+
 const card = (page: Page, provider: string) => page.locator(`integration-settings li.card[data-provider="${provider}"]`)
 
 t.test('in Chromium', { skip }, async (t) => {
@@ -18,8 +26,7 @@ t.test('in Chromium', { skip }, async (t) => {
 
   t.test('an owner connects Sanity with a token, checked with Sanity before it is stored, by keyboard', async (t) => {
     const projectId = 'p_ui_connect'
-    const page = await (await signedIn(t, browser, s, 'owner', projectId)).newPage()
-    await page.goto(`${s.url}/ui/demo.html?projectId=${projectId}`)
+    const page = await demo(t, browser, s, 'owner', projectId)
     const connect = card(page, 'sanity').locator('button[data-action="connect"]')
     await connect.waitFor()
     await connect.focus()
@@ -56,8 +63,7 @@ t.test('in Chromium', { skip }, async (t) => {
 
   t.test('a viewer cannot connect and is told why; the controls are disabled with the service\'s reason', async (t) => {
     const projectId = 'p_ui_viewer'
-    const page = await (await signedIn(t, browser, s, 'viewer', projectId)).newPage()
-    await page.goto(`${s.url}/ui/demo.html?projectId=${projectId}`)
+    const page = await demo(t, browser, s, 'viewer', projectId)
     const connect = card(page, 'sanity').locator('button[data-action="connect"]')
     await connect.waitFor()
     t.ok(await connect.isDisabled(), 'Connect is disabled')
@@ -71,8 +77,7 @@ t.test('in Chromium', { skip }, async (t) => {
   t.test('disconnect asks first, says what it removes and what it leaves, and can be cancelled', async (t) => {
     const projectId = 'p_ui_disconnect'
     await s.link(projectId, 'github')
-    const page = await (await signedIn(t, browser, s, 'owner', projectId)).newPage()
-    await page.goto(`${s.url}/ui/demo.html?projectId=${projectId}`)
+    const page = await demo(t, browser, s, 'owner', projectId)
     const disconnect = card(page, 'github').locator('button[data-action="disconnect"]')
     await card(page, 'github').and(page.locator('[data-status="connected"]')).waitFor()
     await disconnect.click()

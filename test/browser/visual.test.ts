@@ -55,6 +55,13 @@ async function noViolations (t: Test, page: Page, label: string) {
   else t.comment(`axe ${label}: 0 violations`)
 }
 
+/** The state on screen matches its reference and axe finds nothing in it; then its page closes. */
+async function seen (t: Test, page: Page, state: string, view: View) {
+  await matchesScreenshot(t, page, name(state, view))
+  await noViolations(t, page, name(state, view))
+  await page.context().close()
+}
+
 t.test('the demo in each state: screenshots match the references, axe finds nothing', { skip }, async (t) => {
   const browser = await launchBrowser(t)
   const s = await statusApp(t, { listen: true, now: () => FIXED })
@@ -108,9 +115,7 @@ t.test('the demo in each state: screenshots match the references, axe finds noth
     ] satisfies View[]) {
       const page = await open(t, browser, s, view)
       await page.locator('integration-status-bar .item[data-provider="github"][data-stale="amber"]').waitFor()
-      await matchesScreenshot(t, page, name('stale', view))
-      await noViolations(t, page, name('stale', view))
-      await page.context().close()
+      await seen(t, page, 'stale', view)
     }
   })
 
@@ -122,9 +127,7 @@ t.test('the demo in each state: screenshots match the references, axe finds noth
       const page = await open(t, browser, s, view)
       await settled(page)
       t.match(await page.locator('integration-status-bar .conn').textContent(), /Connection lost/)
-      await matchesScreenshot(t, page, name('offline', view))
-      await noViolations(t, page, name('offline', view))
-      await page.context().close()
+      await seen(t, page, 'offline', view)
     }
   })
 
@@ -137,9 +140,7 @@ t.test('the demo in each state: screenshots match the references, axe finds noth
       await settled(page)
       await page.locator('integration-settings button[data-provider="sanity"][data-action="disconnect"]').click()
       await page.locator('integration-settings dialog[open]').waitFor()
-      await matchesScreenshot(t, page, name('disconnect', view))
-      await noViolations(t, page, name('disconnect', view))
-      await page.context().close()
+      await seen(t, page, 'disconnect', view)
     }
   })
 
@@ -153,9 +154,7 @@ t.test('the demo in each state: screenshots match the references, axe finds noth
       await page.locator('integration-settings form[data-provider="sanity"]').waitFor()
       await page.locator('integration-settings form button[type="submit"]').click()
       await page.locator('integration-settings form .error:not([hidden])').first().waitFor()
-      await matchesScreenshot(t, page, name('connect', view))
-      await noViolations(t, page, name('connect', view))
-      await page.context().close()
+      await seen(t, page, 'connect', view)
     }
   })
 
