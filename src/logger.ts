@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions, HookHandlerDoneFunction } from 'fastify'
-import { destination, type DestinationStream } from 'pino'
+import { destination, levels, type DestinationStream } from 'pino'
 import type { AppConfig } from '../plugins/config.js'
 
 /**
@@ -72,12 +72,11 @@ type ChildLoggerOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>
 /** What Fastify's logger is (pino), beyond FastifyBaseLogger's type. */
 type PinoLogger = FastifyBaseLogger & { isLevelEnabled (level: string): boolean, bindings (): Bindings }
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
-const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
 
-/** Whether a logger at `configured` writes lines of `level`. */
+/** Whether a logger at `configured` writes lines of `level` (pino's own level numbers; 'silent' writes none). */
 export function levelEnabled (configured: string, level: Level) {
-  const at = LEVELS.indexOf(configured as Level)
-  return at !== -1 && at <= LEVELS.indexOf(level)
+  const at = levels.values[configured]
+  return at !== undefined && at <= levels.values[level]!
 }
 
 /**
@@ -86,7 +85,7 @@ export function levelEnabled (configured: string, level: Level) {
  * per request was a visible share of the authenticated floor's profile. Level checks go to the
  * parent, which has the same level unless the route asks for its own (then the child is made at once).
  */
-export class LazyRequestLogger {
+class LazyRequestLogger {
   #parent: PinoLogger
   #bindings: Bindings
   #options: ChildLoggerOptions
