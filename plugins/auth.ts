@@ -60,8 +60,6 @@ export function createAuth (config: Pick<AppConfig, 'jwtSecret' | 'auth'>, hooks
   const users = createTokenCache<AuthUser>({ maxEntries: config.auth.tokenCacheSize, generation: verifier.generation })
 
   return {
-    /** The token's user; throws a 401 AppError (503 when the provider's keys cannot be had). */
-    verify: (token: string): Promise<VerifiedToken> => verifier.verify(token),
     /**
      * The user for `credential` (the Authorization header or the session cookie, exactly as sent)
      * if a token with that exact value verified earlier and would still verify; else undefined.
@@ -70,7 +68,10 @@ export function createAuth (config: Pick<AppConfig, 'jwtSecret' | 'auth'>, hooks
       const user = users.get(credential)
       return user?.via === via ? user : undefined
     },
-    /** Verifies `token` (taken from `credential`) and remembers its user under `credential`. */
+    /**
+     * Verifies `token` (taken from `credential`) and remembers its user under `credential`.
+     * Throws a 401 AppError (503 when the provider's keys cannot be had).
+     */
     async verifyUser (credential: string, token: string, via: AuthUser['via']): Promise<AuthUser> {
       const generation = verifier.generation()
       const user = toUser(await verifier.verify(token), via)
@@ -79,8 +80,6 @@ export function createAuth (config: Pick<AppConfig, 'jwtSecret' | 'auth'>, hooks
     },
     /** The verified-token cache (its size, for tests and the docs' memory figures). */
     users,
-    /** See createTokenVerifier: what a verified-token cache must key on. */
-    generation: verifier.generation,
     jwks,
     /** The CSRF token bound to one session cookie value (signed double-submit). */
     csrfTokenFor (session: string) {

@@ -113,8 +113,8 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env) {
 
 export type AppConfig = ReturnType<typeof loadConfig>
 
-export const IDP_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
-export type IdpAlgorithm = typeof IDP_ALGORITHMS[number]
+const IDP_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
+type IdpAlgorithm = typeof IDP_ALGORITHMS[number]
 
 /**
  * The identity provider's settings. Issuer and audience are required: without them any token the

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { LogController } from 'fastify'
+import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import app, { type AppOptions } from './app.js'
-import { lazyChildLogger, levelEnabled, logCompletedRequest, loggerOptions } from './logger.js'
+import { addRequestLog, fastifyLogging } from './logger.js'
 import { AJV_OPTIONS, buildValidatorFactory } from './lib/validation.js'
 import { sendError, toAppError, writeClientError } from '../plugins/errors.js'
 
@@ -19,11 +19,9 @@ export interface BuildOptions extends AppOptions {
 export function buildApp ({ logStream, ...options }: BuildOptions) {
   const { config } = options
   const fastify = Fastify({
-    logger: loggerOptions(config, logStream),
-    // One line per completed request (logCompletedRequest below), and a request's child logger
-    // made only when something is written.
-    logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: lazyChildLogger,
+    // One line per completed request (addRequestLog below), and a request's child logger made
+    // only when something is written.
+    ...fastifyLogging(config, logStream),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Honour a caller's request id when it is harmless, so one id follows a call across services.
@@ -44,7 +42,7 @@ export function buildApp ({ logStream, ...options }: BuildOptions) {
     pluginTimeout: 120_000,
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
-  if (levelEnabled(config.logLevel, 'info')) fastify.addHook('onResponse', logCompletedRequest)
+  addRequestLog(fastify, config)
   // fp: the app's decorators (db, swagger, …) stay visible on the instance callers hold.
   fastify.register(fp(app, { name: 'integration-status' }), options)
   return fastify

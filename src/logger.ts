@@ -1,5 +1,5 @@
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions, HookHandlerDoneFunction } from 'fastify'
-import { destination, type DestinationStream } from 'pino'
+import { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type HookHandlerDoneFunction } from 'fastify'
+import { destination, levels, type DestinationStream } from 'pino'
 import type { AppConfig } from '../plugins/config.js'
 
 /**
@@ -72,12 +72,11 @@ type ChildLoggerOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>
 /** What Fastify's logger is (pino), beyond FastifyBaseLogger's type. */
 type PinoLogger = FastifyBaseLogger & { isLevelEnabled (level: string): boolean, bindings (): Bindings }
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
-const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
 
-/** Whether a logger at `configured` writes lines of `level`. */
+/** Whether a logger at `configured` writes lines of `level` (pino's own level numbers; 'silent' writes none). */
 export function levelEnabled (configured: string, level: Level) {
-  const at = LEVELS.indexOf(configured as Level)
-  return at !== -1 && at <= LEVELS.indexOf(level)
+  const at = levels.values[configured]
+  return at !== undefined && at <= levels.values[level]!
 }
 
 /**
@@ -86,7 +85,7 @@ export function levelEnabled (configured: string, level: Level) {
  * per request was a visible share of the authenticated floor's profile. Level checks go to the
  * parent, which has the same level unless the route asks for its own (then the child is made at once).
  */
-export class LazyRequestLogger {
+class LazyRequestLogger {
   #parent: PinoLogger
   #bindings: Bindings
   #options: ChildLoggerOptions
@@ -123,7 +122,7 @@ export class LazyRequestLogger {
 }
 
 /** Fastify's childLoggerFactory: a lazy child per request. */
-export function lazyChildLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+function lazyChildLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   return new LazyRequestLogger(logger as PinoLogger, bindings, options) as unknown as FastifyBaseLogger
 }
 
@@ -131,7 +130,25 @@ export function lazyChildLogger (logger: FastifyBaseLogger, bindings: Bindings, 
  * One line per request, when it completes (its method, URL with secrets masked, status and time),
  * instead of Fastify's two: the hook exists only when the level writes info lines.
  */
-export function logCompletedRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+function logCompletedRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
   request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   done()
+}
+
+/**
+ * The logging part of Fastify's options, in one place for the app and its tests: pino as above,
+ * Fastify's own request lines off (addRequestLog writes one line instead of two), and a request's
+ * child logger made only when something is written.
+ */
+export function fastifyLogging (config: Pick<AppConfig, 'logLevel'>, stream?: DestinationStream) {
+  return {
+    logger: loggerOptions(config, stream),
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger
+  }
+}
+
+/** The request-completed line; no hook at all when the level writes no info lines. */
+export function addRequestLog (fastify: FastifyInstance, config: Pick<AppConfig, 'logLevel'>) {
+  if (levelEnabled(config.logLevel, 'info')) fastify.addHook('onResponse', logCompletedRequest)
 }

@@ -43,12 +43,9 @@ export function createTokenCache<T> ({ maxEntries, generation, now = Date.now }:
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!)
       entries.set(key, { value, expiresAtMs, generation: generationAtVerify })
     },
-    get size () { return entries.size },
-    clear () { entries.clear() }
+    get size () { return entries.size }
   }
 }
-
-export type TokenCache<T> = ReturnType<typeof createTokenCache<T>>
 
 /** A Date whose setters throw, frozen: a cached user's expiry can be handed to every request. */
 const READONLY_DATE = Object.create(Date.prototype) as Date

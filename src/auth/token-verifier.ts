@@ -26,8 +26,6 @@ const MAX_TOKEN_LENGTH = 16_384
 
 export interface VerifiedToken extends TokenClaims {
   expiresAt: Date
-  /** Who signed it: this service's secret (HS256) or the identity provider (JWKS). */
-  issuedBy: 'secret' | 'idp'
 }
 
 export interface IdpSettings {
@@ -84,7 +82,10 @@ function walk (value: unknown, segments: string[]): unknown {
 export function createTokenVerifier (options: VerifierOptions) {
   const { idp } = options
   const tolerance = options.clockToleranceSeconds
-  const verifySecret = createVerifier({ key: options.secret, algorithms: ['HS256'], requiredClaims: ['sub', 'exp'], clockTolerance: tolerance * 1000, cache: 1000 })
+  // No fast-jwt cache: the verified-token cache in front (plugins/auth.ts) already answers a
+  // repeated token, a second one would only add a hash of every new token, and with
+  // AUTH_TOKEN_CACHE_SIZE=0 every request is then verified, as documented.
+  const verifySecret = createVerifier({ key: options.secret, algorithms: ['HS256'], requiredClaims: ['sub', 'exp'], clockTolerance: tolerance * 1000 })
 
   function fromSecret (token: string): VerifiedToken {
     let payload: unknown
@@ -99,7 +100,7 @@ export function createTokenVerifier (options: VerifierOptions) {
     }
     if (!claimsCheck.Check(payload)) throw new AppError('UNAUTHENTICATED', 'The token\'s claims are not valid (sub, roles, exp)')
     const { sub, roles, team, exp } = payload
-    return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt: new Date(exp * 1000), issuedBy: 'secret' }
+    return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt: new Date(exp * 1000) }
   }
 
   async function fromIdp (settings: IdpSettings, token: string): Promise<VerifiedToken> {
@@ -121,7 +122,7 @@ export function createTokenVerifier (options: VerifierOptions) {
     if (!subjectCheck.Check(sub)) throw new AppError('UNAUTHENTICATED', 'The token\'s sub claim is not valid')
     if (!rolesCheck.Check(roles)) throw new AppError('UNAUTHENTICATED', `The token's roles (claim "${settings.rolesClaim}") are not a map of project id to owner, admin, editor or viewer`)
     if (team !== undefined && !teamCheck.Check(team)) throw new AppError('UNAUTHENTICATED', `The token's team (claim "${settings.teamClaim}") is not a string`)
-    return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt: new Date((payload.exp as number) * 1000), issuedBy: 'idp' }
+    return { sub, roles, ...(team === undefined ? {} : { team }), expiresAt: new Date((payload.exp as number) * 1000) }
   }
 
   return {

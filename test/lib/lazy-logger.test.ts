@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import Fastify, { LogController } from 'fastify'
-import { lazyChildLogger, levelEnabled, logCompletedRequest, loggerOptions } from '../../src/logger.js'
+import Fastify from 'fastify'
+import { addRequestLog, fastifyLogging, levelEnabled } from '../../src/logger.js'
 
 /**
  * A request's logger is made only when a line is written: at warn, a request that logs nothing
@@ -11,11 +11,13 @@ import { lazyChildLogger, levelEnabled, logCompletedRequest, loggerOptions } fro
 async function app (level: string) {
   const lines: Array<Record<string, unknown>> = []
   const stream = new Writable({ write (chunk, _encoding, callback) { lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)); callback() } })
-  const fastify = Fastify({ logger: loggerOptions({ logLevel: level as 'info' }, stream), logController: new LogController({ disableRequestLogging: true }), childLoggerFactory: lazyChildLogger })
+  const config = { logLevel: level as 'info' }
+  // The app's own logging wiring (build-app uses the same two calls), on a bare Fastify.
+  const fastify = Fastify(fastifyLogging(config, stream))
   let children = 0
   const child = fastify.log.child.bind(fastify.log)
   fastify.log.child = ((...args: Parameters<typeof child>) => { children++; return child(...args) }) as typeof child
-  if (levelEnabled(level, 'info')) fastify.addHook('onResponse', logCompletedRequest)
+  addRequestLog(fastify, config)
   fastify.get('/quiet', async () => 'ok')
   fastify.get('/warns', async (request) => {
     request.log.info('not written at warn')
