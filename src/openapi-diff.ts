@@ -31,7 +31,7 @@ export const EXTENSIBLE_UNION = 'x-extensible-union'
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const
 
 /** The major version of `info.version` (semver or a plain number); NaN when unreadable. */
-export function majorVersion (document: Json) {
+function majorVersion (document: Json) {
   const match = /^v?(\d+)/.exec(String(document.info?.version ?? ''))
   return match ? Number(match[1]) : Number.NaN
 }
