@@ -22,10 +22,16 @@ export interface BreakingChange {
 
 type Json = Record<string, any>
 
+/**
+ * Marks a response union whose alternatives grow with the provider set (a link's config): a new
+ * alternative there is no breaking change, like a new enum value.
+ */
+export const EXTENSIBLE_UNION = 'x-extensible-union'
+
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const
 
 /** The major version of `info.version` (semver or a plain number); NaN when unreadable. */
-export function majorVersion (document: Json) {
+function majorVersion (document: Json) {
   const match = /^v?(\d+)/.exec(String(document.info?.version ?? ''))
   return match ? Number(match[1]) : Number.NaN
 }
@@ -281,11 +287,11 @@ class Comparison {
       }
       this.schema(`${at} (${name})`, alternative, next, direction)
     })
-    if (direction === 'response') {
+    // A union that grows with the provider set: its new alternative comes with a new key value,
+    // which clients already tolerate, so the new alternative is tolerated too.
+    if (direction === 'response' && head[EXTENSIBLE_UNION] !== true) {
       // A new literal (a TypeBox union of values) is a new enum value: tolerated, as in enums.
       const isLiteral = (alternative: any) => alternative?.const !== undefined || (Array.isArray(alternative?.enum) && alternative.enum.length === 1)
-      // A union that grows with the provider set: its new alternative comes with a new key value.
-      if (head['x-extensible-union'] === true) return
       const baseKeys = new Set(before.map(key))
       after.forEach((alternative, index) => {
         if (!baseKeys.has(key(alternative, index)) && !isLiteral(alternative)) this.add(at, `may now be ${key(alternative, index)}`)

@@ -14,7 +14,7 @@ function headerObject (schema: TSchema): Json {
 }
 
 /** Every shared header, published once; responses point at them. */
-export const SHARED_HEADERS: Record<string, TSchema> = { ...COMMON_RESPONSE_HEADERS, 'Retry-After': RetryAfter, ...RATE_LIMIT_HEADERS }
+const SHARED_HEADERS: Record<string, TSchema> = { ...COMMON_RESPONSE_HEADERS, 'Retry-After': RetryAfter, ...RATE_LIMIT_HEADERS }
 
 const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` })
 

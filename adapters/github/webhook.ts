@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
+import { signatureHeader, webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
 import { createHmac } from 'node:crypto'
 import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
 import { asObject, constantTimeEqual, headerValue } from '../../src/provider-kit/signatures.js'
@@ -28,7 +28,7 @@ export const GITHUB_WEBHOOK_CONTRACT: WebhookContract = {
   header: 'X-Hub-Signature-256',
   signature: '`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(GITHUB_WEBHOOK_SECRET, body)>`',
   headers: {
-    'X-Hub-Signature-256': Type.Optional(Type.String({ maxLength: 71, pattern: '^sha256=[0-9a-f]{64}$', description: 'Required: without a valid one the delivery is refused (401)' })),
+    'X-Hub-Signature-256': signatureHeader(71, '^sha256=[0-9a-f]{64}$'),
     'X-GitHub-Event': Type.Optional(webhookText(100, 'The event (push, check_suite, …); logged')),
     'X-GitHub-Delivery': Type.Optional(webhookText(200, 'The delivery id: a second delivery with it is acknowledged and ignored'))
   },

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
-import { webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
+import { signatureHeader, webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
 import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
 import { headerValue } from '../../src/provider-kit/signatures.js'
 import { isRecord } from './failures.js'
@@ -108,7 +108,7 @@ export const NETLIFY_WEBHOOK_CONTRACT: WebhookContract = {
   header: 'X-Webhook-Signature',
   signature: '`X-Webhook-Signature: <JWS>`, HS256 with NETLIFY_WEBHOOK_SECRET (the deploy notification\'s JWS secret token), claims `iss: "netlify"` and `sha256`, the hex SHA-256 of the body',
   headers: {
-    'X-Webhook-Signature': Type.Optional(Type.String({ maxLength: 4096, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', description: 'Required: without a valid one the delivery is refused (401)' })),
+    'X-Webhook-Signature': signatureHeader(4096, '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$'),
     'X-Netlify-Event': Type.Optional(webhookText(100, 'The event (deploy_created, deploy_failed, …); logged, and part of the delivery\'s identity'))
   },
   body: Type.Object({

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
+import { signatureHeader, webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
 import { createHmac } from 'node:crypto'
 import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
 import { constantTimeEqual, headerValue } from '../../src/provider-kit/signatures.js'
@@ -41,7 +41,7 @@ export const SANITY_WEBHOOK_CONTRACT: WebhookContract = {
   header: 'Sanity-Webhook-Signature',
   signature: '`sanity-webhook-signature: t=<epoch ms>,v1=<base64url HMAC-SHA256(SANITY_WEBHOOK_SECRET, t + "." + body)>`',
   headers: {
-    'Sanity-Webhook-Signature': Type.Optional(Type.String({ maxLength: 200, pattern: '^t=\\d+[, ]+v1=[^, ]+$', description: 'Required: without a valid one the delivery is refused (401)' })),
+    'Sanity-Webhook-Signature': signatureHeader(200, '^t=\\d+[, ]+v1=[^, ]+$'),
     'Sanity-Project-Id': Type.Optional(webhookText(64, 'The Sanity project: the links whose config names it are re-checked')),
     'Idempotency-Key': Type.Optional(webhookText(200, 'The delivery id: a second delivery with it is acknowledged and ignored')),
     'Sanity-Transaction-Id': Type.Optional(webhookText(200, 'The delivery id when Idempotency-Key is absent')),

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
+import { signatureHeader, webhookText, type WebhookContract } from '../../src/provider-kit/webhook-contract.js'
 import { createHmac } from 'node:crypto'
 import type { WebhookSteps } from '../../src/provider-kit/manifest.js'
 import { asObject, constantTimeEqual, headerValue } from '../../src/provider-kit/signatures.js'
@@ -27,7 +27,7 @@ export const VERCEL_WEBHOOK_CONTRACT: WebhookContract = {
   header: 'X-Vercel-Signature',
   signature: '`x-vercel-signature: <hex HMAC-SHA1(VERCEL_WEBHOOK_SECRET, body)>` (the webhook\'s secret or the integration\'s client secret)',
   headers: {
-    'X-Vercel-Signature': Type.Optional(Type.String({ maxLength: 40, pattern: '^[0-9a-f]{40}$', description: 'Required: without a valid one the delivery is refused (401)' }))
+    'X-Vercel-Signature': signatureHeader(40, '^[0-9a-f]{40}$')
   },
   body: Type.Object({
     id: Type.Optional(webhookText(200, 'The delivery id: a second delivery with it is acknowledged and ignored')),

@@ -15,6 +15,13 @@ export interface WebhookContract {
   body: TSchema
 }
 
+/**
+ * The signature header's schema. Optional to the validator so that a delivery without one
+ * reaches the signature check and is refused as unsigned (401), not as malformed (400).
+ */
+export const signatureHeader = (maxLength: number, pattern: string) =>
+  Type.Optional(Type.String({ maxLength, pattern, description: 'Required: without a valid one the delivery is refused (401)' }))
+
 /** Free text the service reads from a delivery: anything but U+0000, which storage refuses. */
 export const webhookText = (maxLength: number, description: string) => Type.String({ maxLength, pattern: '^[^\\u0000]*$', description })
 

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { NO_NUL, ProjectId, Role, Timestamp, ref } from './common.js'
 import type { ProviderKey } from '../db/database.js'
+import { EXTENSIBLE_UNION } from '../openapi-diff.js'
 
 /**
  * The schemas that depend on the provider set are built from the registered manifests
@@ -56,12 +57,6 @@ const integrationLink = (config: TSchema) => Type.Object({
   updatedAt: Timestamp
 }, { $id: 'IntegrationLink' })
 
-/**
- * Marks a response union whose alternatives grow with the provider set (a new provider's link
- * config): a new alternative there is no breaking change, like a new ProviderKey value.
- */
-export const OPEN_UNION = 'x-extensible-union'
-
 /** What a provider contributes to the contract. */
 export interface ProviderSchemaSource { key: string, config: TSchema }
 
@@ -72,7 +67,7 @@ export function providerSchemas (providers: readonly ProviderSchemaSource[]) {
     description: providers.map((p) => `${p.config.$id} for ${p.key}`).join(', '),
     // The item's key tells which config it is; a new provider adds both, and a client tolerates
     // an unknown config exactly as it tolerates the unknown key (src/openapi-diff.ts).
-    [OPEN_UNION]: true
+    [EXTENSIBLE_UNION]: true
   })
   return [ProviderKey, ...providers.map((p) => p.config), ...providers.map((p) => putLinkBody(p.key, p.config)), integrationLink(LinkConfig)]
 }

@@ -81,7 +81,6 @@ t.test('each kind of breaking edit is caught, where it happened', async (t) => {
     ['a removed response field', (doc) => { delete schemas(doc).StatusEnvelope.properties.renderHash }, /response 200 body\.renderHash: response field removed/],
     ['a response field no longer always present', (doc) => { schemas(doc).StatusEnvelope.required = schemas(doc).StatusEnvelope.required.filter((n: string) => n !== 'hash') }, /body\.hash: response field no longer always present/],
     ['an enum value removed from a request', (doc) => { schemas(doc).ProviderKey.anyOf.splice(2, 1) }, /path parameter key: alternative "sanity" no longer accepted/],
-    ['a type removed from a union', (doc) => { param(doc, '/api/integrations/actions', 'get', 'limit').schema.type = ['integer', 'string'] }, null as unknown as RegExp],
     ['a tightened maxLength', (doc) => { param(doc, '/api/integrations/actions', 'get', 'before').schema.maxLength = 100 }, /query parameter before: maxLength tightened to 100 \(was 200\)/],
     ['a pattern added or narrowed', (doc) => { param(doc, '/api/integrations/actions', 'get', 'before').schema.pattern = '^[a-z]+$' }, /query parameter before: pattern (added|changed)/],
     ['a raised minimum', (doc) => { param(doc, '/api/integrations/actions', 'get', 'limit').schema.minimum = 5 }, /query parameter limit: minimum tightened to 5 \(was 1\)/],
@@ -94,7 +93,6 @@ t.test('each kind of breaking edit is caught, where it happened', async (t) => {
     ['a response that may now be another type', (doc) => { schemas(doc).StatusEnvelope.properties.hash.type = ['string', 'null'] }, /body\.hash: may now be null/]
   ]
   for (const [name, edit, expected] of breaking) {
-    if (expected === null) continue
     const changes = changesOf(edit)
     t.ok(changes.some((c) => expected.test(`${c.location}: ${c.message}`)), `${name}: ${changes.map((c) => `${c.location}: ${c.message}`).join('; ') || 'nothing found'}`)
   }

@@ -4,11 +4,11 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // The measure of the provider manifests: core never names a provider, so the next one needs no
-// core edit. Allowed outside adapters/: the generated client types, the demo script and the
+// core edit. Allowed outside adapters/: the demo script and the
 // simulator's own process (it stands for the providers).
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CORE = ['src', 'plugins', 'web']
-const ALLOWED = new Set(['src/client/openapi.d.ts', 'src/scripts/demo.ts', 'src/scripts/demo-project.ts', 'src/scripts/simulator.ts'])
+const ALLOWED = new Set(['src/scripts/demo.ts', 'src/scripts/demo-project.ts', 'src/scripts/simulator.ts'])
 const PROVIDER_NAME = /github|vercel|sanity|supabase|netlify/i
 
 async function files (dir: string): Promise<string[]> {
