@@ -2,7 +2,7 @@ import neostandard, { resolveIgnoresFromGitignore } from 'neostandard'
 import globals from 'globals'
 
 export default [
-  ...neostandard({ ts: true, ignores: [...resolveIgnoresFromGitignore(), 'src/client/openapi.d.ts', 'clients/typescript/src/openapi.ts', 'clients/hey-api/src/**'] }),
+  ...neostandard({ ts: true, ignores: [...resolveIgnoresFromGitignore(), 'clients/typescript/src/openapi.ts', 'clients/hey-api/src/**'] }),
   // The browser client and components run in the page.
   { files: ['web/**/*.js'], languageOptions: { globals: globals.browser } },
   {

@@ -12,10 +12,10 @@
  *   once the stream is back.
  * - With no event for 60 s it re-reads the status (the plan's background health check).
  *
- * @typedef {import('../src/client/openapi.js').components['schemas']['StatusEnvelope']} StatusEnvelope
- * @typedef {import('../src/client/openapi.js').components['schemas']['IntegrationStatus']} IntegrationStatus
- * @typedef {import('../src/client/openapi.js').components['schemas']['Action']} Action
- * @typedef {import('../src/client/openapi.js').components['schemas']['StreamEvent']} StreamEvent one message of the event stream, from openapi.yaml
+ * @typedef {import('../clients/typescript/src/openapi.js').components['schemas']['StatusEnvelope']} StatusEnvelope
+ * @typedef {import('../clients/typescript/src/openapi.js').components['schemas']['IntegrationStatus']} IntegrationStatus
+ * @typedef {import('../clients/typescript/src/openapi.js').components['schemas']['Action']} Action
+ * @typedef {import('../clients/typescript/src/openapi.js').components['schemas']['StreamEvent']} StreamEvent one message of the event stream, from openapi.yaml
  * @typedef {StreamEvent['event']} StreamEventName
  * @typedef {'starting' | 'disabled' | 'connecting' | 'streaming' | 'reconnecting' | 'polling' | 'closed'} Connection
  * @typedef {{ envelope?: StatusEnvelope, connection: Connection, lastEventId?: number, leader: boolean, enabled?: boolean }} ClientState
