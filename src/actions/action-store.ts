@@ -153,8 +153,10 @@ export function createActionStore (db: Kysely<Database>, events: ActionEvents) {
           .returning('project_id')
           .executeTakeFirst()
         if (taken) return { kind: 'claimed', holder }
+        // The claim is alive, or a racing retry took it over (and may have stored its action since).
+        return interpret(await keyRow(projectId, userId, key) ?? row, fingerprint)
       }
-      return interpret(await keyRow(projectId, userId, key) ?? row, fingerprint)
+      return interpret(row, fingerprint)
     },
 
     /**

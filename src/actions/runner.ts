@@ -7,6 +7,7 @@ import { isProviderFailure } from '../provider-kit/failure.js'
 import { ActionFailure, type ActionExecutor, type ExecutionContext } from '../provider-kit/executor.js'
 import { toAction, type ActionStore } from './action-store.js'
 import { faultPoint } from '../lib/fault-points.js'
+import { settledWithin } from '../lib/settled-within.js'
 
 export interface RunnerOptions {
   store: ActionStore
@@ -157,23 +158,16 @@ export function createRunner ({
     async close (graceMs = 0) {
       draining = true
       clearInterval(timer)
-      if (running.size > 0 && graceMs > 0) await settledWithin([...running], graceMs)
+      if (running.size > 0 && graceMs > 0) await settledWithin(running, graceMs)
       stop.abort()
       const left = [...runningIds]
       await Promise.all(left.map((id) => store.handBack(id, worker).then(
         () => log.info({ actionId: id }, 'action handed back at shutdown'),
         (error: unknown) => log.warn({ err: error, actionId: id }, 'could not hand an action back; its lease will run out')
       )))
-      if (running.size > 0) await settledWithin([...running], 1_000)
+      if (running.size > 0) await settledWithin(running, 1_000)
     }
   }
-}
-
-/** Waits for the promises to settle, or for `ms`, whichever comes first. */
-async function settledWithin (promises: Array<Promise<unknown>>, ms: number) {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
-  clearTimeout(timer)
 }
 
 function describeFailure (error: unknown, signal: AbortSignal) {

@@ -16,6 +16,8 @@ import { createRefresher } from './refresher.js'
 import { createChecker } from './checker.js'
 import { LINKS_CHANGED_CHANNEL } from '../repositories/integration-links.js'
 import { keepSubscribed } from '../backends/keep-subscribed.js'
+import { setBounded } from '../lib/bounded-map.js'
+import { levelEnabled } from '../logger.js'
 
 /** Each instance announces here the projects it stored a new check result for. */
 export const STATUS_STORED_CHANNEL = 'status-stored'
@@ -26,9 +28,6 @@ export interface Caller {
 }
 
 type CacheResult = 'hit' | 'stale' | 'miss'
-
-const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
-const levelEnabled = (log: FastifyBaseLogger, level: 'debug' | 'info') => (LEVELS[log.level] ?? 30) <= LEVELS[level]!
 
 /**
  * How long an envelope stays what the same request would get: `until` on performance.now()
@@ -165,7 +164,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     // Fresh hits are the common case and carry no news: kept at debug so info logs stay readable
     // (and the line is not even built when debug is off: this is the hot path).
     const level = result === 'hit' ? 'debug' : 'info'
-    if (levelEnabled(log, level)) {
+    if (levelEnabled(log.level, level)) {
       const circuitBreakerState = resilience.state(provider, projectId)
       const latencyMs = Math.round(performance.now() - started)
       log[level]({ projectId, userId: caller.userId, provider, latencyMs, cacheHit: result !== 'miss', cacheResult: result, circuitBreakerState }, 'adapter status')
@@ -219,10 +218,7 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
       if (!envelope) {
         const items = sources.map((source, i) => buildItem(adapters.get(keys[i]!)!, source, caller.role, at))
         envelope = buildEnvelope(projectId, items, keys)
-        if (memoKey !== undefined) {
-          if (envelopes.size >= settings.maxSnapshots) envelopes.delete(envelopes.keys().next().value!)
-          envelopes.set(memoKey, envelope)
-        }
+        if (memoKey !== undefined) setBounded(envelopes, memoKey, envelope, settings.maxSnapshots)
       }
       span.setAttributes({ overall: envelope.overall, hash: envelope.hash })
       return { envelope, ...validity }
@@ -253,11 +249,6 @@ export function createAggregator (fastify: FastifyInstance, now: () => number) {
     /** The provider set: the registered manifests' keys, in order. */
     providerKeys: registry.keys,
     isProviderKey: registry.has,
-
-    /** The envelope one caller may see, within the deadline whatever the providers do (see view). */
-    async status (projectId: string, caller: Caller, requestLog: FastifyBaseLogger = log): Promise<StatusEnvelope> {
-      return (await view(projectId, caller, requestLog)).envelope
-    },
 
     view,
 

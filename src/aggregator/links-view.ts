@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database, ProviderKey } from '../db/database.js'
 import type { Role } from '../schemas/common.js'
 import type { PersistedBreaker } from './resilience.js'
+import { setBounded } from '../lib/bounded-map.js'
 
 /** A link as the aggregator needs it: no ciphertext, plus the status copies kept in PostgreSQL. */
 export interface LinkView {
@@ -43,9 +44,7 @@ export function createLinksView (db: Kysely<Database>, maxProjects: number) {
     const started = now()
     const value = await read(projectId)
     if ((forgotten.get(projectId) ?? -Infinity) < started) {
-      cached.delete(projectId)
-      if (cached.size >= maxProjects) cached.delete(cached.keys().next().value!)
-      cached.set(projectId, { at: started, value })
+      setBounded(cached, projectId, { at: started, value }, maxProjects)
     }
     return value
   }
@@ -114,9 +113,7 @@ export function createLinksView (db: Kysely<Database>, maxProjects: number) {
     forget (projectId: string) {
       cached.delete(projectId)
       reading.delete(projectId)
-      forgotten.delete(projectId)
-      if (forgotten.size >= maxProjects) forgotten.delete(forgotten.keys().next().value!)
-      forgotten.set(projectId, now())
+      setBounded(forgotten, projectId, now(), maxProjects)
     }
   }
 }

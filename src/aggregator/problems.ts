@@ -19,5 +19,3 @@ export const PROBLEMS: Record<ProblemCode, { title: string, viewerHint: (label: 
   timeout: { title: 'Not answering', viewerHint: (label) => `${label} is slow to answer; showing the last known status` },
   unknown: { title: 'Provider error', viewerHint: (label) => `Ask a project owner or admin to check the ${label} connection` }
 }
-
-export const problemTitle = (code: ProblemCode) => PROBLEMS[code].title

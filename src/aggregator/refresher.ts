@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { LockBackend } from '../backends/types.js'
 import type { StatusStore, StatusEntry } from './status-store.js'
 import type { LinkView } from './links-view.js'
+import { settledWithin } from '../lib/settled-within.js'
 
 /** How long close() waits for checks in flight (they are redone by any instance). */
 const CLOSE_WAIT_MS = 1_000
@@ -108,12 +109,7 @@ export function createRefresher ({ store, locks, locksConnected, log, now, lockT
     /** Lets checks in flight finish for a moment; a provider holding its answer back must not hold shutdown up. */
     async close () {
       closed = true
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.allSettled([...inflight.values()]),
-        new Promise((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS) })
-      ])
-      clearTimeout(timer)
+      await settledWithin(inflight.values(), CLOSE_WAIT_MS)
     }
   }
 }

@@ -4,6 +4,7 @@ import type { CacheBackend } from '../backends/types.js'
 import type { CheckResult } from '../provider-kit/manifest.js'
 import type { ProblemCode } from '../provider-kit/failure.js'
 import { storableJson } from '../lib/storable.js'
+import { setBounded } from '../lib/bounded-map.js'
 
 /**
  * One (project, provider) status as the aggregator keeps it: the last good result and, when
@@ -59,9 +60,7 @@ export function createStatusStore (cache: CacheBackend, db: Kysely<Database>, co
   const reading = new Map<string, Promise<StatusEntry | undefined>>()
 
   function remember (key: string, entry: StatusEntry) {
-    local.delete(key)
-    if (local.size >= maxLocalCopies) local.delete(local.keys().next().value!)
-    local.set(key, { entry, until: performance.now() + LOCAL_COPY_MS })
+    setBounded(local, key, { entry, until: performance.now() + LOCAL_COPY_MS }, maxLocalCopies)
   }
 
   async function fetchEntry (key: string) {

@@ -7,6 +7,7 @@ import { createStatusLeader } from './status-leader.js'
 import { openStream, type OpenStream, type StreamRequest } from './stream.js'
 import { Frame, HEARTBEAT } from './sse-connection.js'
 import { ROLES } from '../schemas/common.js'
+import { setBounded } from '../lib/bounded-map.js'
 
 /** Status responses may be built from copies this old (LOCAL_COPY_MS plus margin; see snapshotPosition). */
 const SNAPSHOT_MARGIN_MS = 2_000
@@ -114,8 +115,7 @@ export function createEvents (fastify: FastifyInstance) {
       if (remembered && performance.now() - remembered.at < POSITION_REUSE_MS) return remembered.position
       try {
         const position = await log.snapshotPosition(projectId, SNAPSHOT_MARGIN_MS)
-        if (positions.size >= MAX_REMEMBERED_POSITIONS) positions.delete(positions.keys().next().value!)
-        positions.set(projectId, { position, at: performance.now() })
+        setBounded(positions, projectId, { position, at: performance.now() }, MAX_REMEMBERED_POSITIONS)
         return position
       } catch (error) {
         // PostgreSQL down: the status is still served; an older position is still correct.

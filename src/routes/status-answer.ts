@@ -53,6 +53,8 @@ export function matchesIfNoneMatch (header: string | undefined, etag: string) {
 /** Per caller (a shared cache must not hand one user's view to another), and per coding. */
 const VARY = ['Authorization', 'Cookie', 'Accept-Encoding']
 const VARY_ALONE = VARY.join(', ')
+/** After the `Vary: Origin` the CORS hook sets while origins are allowed: merged once, not per request. */
+const VARY_AFTER_ORIGIN = appendVary('Origin', VARY)
 
 /**
  * Answers from a ready snapshot, synchronously: 304 when If-None-Match names its tag (with the
@@ -60,7 +62,7 @@ const VARY_ALONE = VARY.join(', ')
  */
 export function sendAnswer (reply: FastifyReply, answer: StatusAnswer, headers: IncomingHttpHeaders): void {
   const existing = reply.getHeader('vary')
-  const vary = existing === undefined ? VARY_ALONE : appendVary(existing, VARY)
+  const vary = existing === undefined ? VARY_ALONE : existing === 'Origin' ? VARY_AFTER_ORIGIN : appendVary(existing, VARY)
   if (answer.position !== undefined) reply.header('events-position', answer.position)
   reply.header('etag', answer.etag).header('cache-control', 'private, no-cache').header('vary', vary)
   // No body at all (not even "null"): a 304 carries only headers.

@@ -101,14 +101,20 @@ t.test('every crash window of the action path: a retrying client gets its answer
   let users = 0
   const client = () => c.as('owner', projectId, `u_crash_${++users}`)
 
-  await t.test('1. after the key claim, before the action is stored', async (t) => {
+  /** A new client posts a deploy to A, armed at `point`: it gets no answer, and A dies there. */
+  async function killOnPostAt (t: Test, point: FaultPoint, death: string) {
     const headers = client()
     const key = randomUUID()
     const died = deathOf(a)
     const before = vercelPosts()
     t.equal(await postAction(a, headers, key, deploy), 'connection lost', 'the client got no answer from A')
     const crash = await died
-    t.ok(diedAt(a, 'after-key-claim'), 'A died at the key claim')
+    t.ok(diedAt(a, point), death)
+    return { headers, key, before, crash }
+  }
+
+  await t.test('1. after the key claim, before the action is stored', async (t) => {
+    const { headers, key, before, crash } = await killOnPostAt(t, 'after-key-claim', 'A died at the key claim')
     const claim = await c.db.selectFrom('action_idempotency_keys').select(['action_id', 'lease_until', 'claimed_by']).where('idempotency_key', '=', key).executeTakeFirstOrThrow()
     t.equal(claim.action_id, null, 'the key is claimed with no action')
     const leaseEnd = claim.lease_until.getTime()
@@ -132,13 +138,7 @@ t.test('every crash window of the action path: a retrying client gets its answer
 
   await t.test('2. after the action is stored, before the 202 is written', async (t) => {
     await a.restart({ FAULT_POINT: 'after-action-stored' })
-    const headers = client()
-    const key = randomUUID()
-    const died = deathOf(a)
-    const before = vercelPosts()
-    t.equal(await postAction(a, headers, key, deploy), 'connection lost', 'the client got no answer from A')
-    const crash = await died
-    t.ok(diedAt(a, 'after-action-stored'), 'A died after storing the action')
+    const { headers, key, before, crash } = await killOnPostAt(t, 'after-action-stored', 'A died after storing the action')
     const answers = await retryUntilAccepted(b, headers, key, deploy)
     const replay = answers.at(-1)!
     t.equal(answers.length, 1, 'the first retry is answered')
