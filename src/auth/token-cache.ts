@@ -1,3 +1,5 @@
+import { setBounded } from '../lib/bounded-map.js'
+
 /**
  * Verified tokens remembered by the exact value the caller sent (the Authorization header or the
  * session cookie), so a repeated token costs one map lookup instead of a signature check, a claims
@@ -31,17 +33,14 @@ export function createTokenCache<T> ({ maxEntries, generation, now = Date.now }:
         entries.delete(key)
         return undefined
       }
-      // Most recently used last: Map keeps insertion order, so the first key is the eviction victim.
-      entries.delete(key)
-      entries.set(key, entry)
+      // Most recently used last: the first key is setBounded's eviction victim.
+      setBounded(entries, key, entry, maxEntries)
       return entry.value
     },
     /** `generationAtVerify` is the generation read before verifying, so a refetch racing it is not missed. */
     set (key: string, value: T, expiresAtMs: number, generationAtVerify: number) {
       if (maxEntries === 0 || expiresAtMs <= now()) return
-      entries.delete(key)
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!)
-      entries.set(key, { value, expiresAtMs, generation: generationAtVerify })
+      setBounded(entries, key, { value, expiresAtMs, generation: generationAtVerify }, maxEntries)
     },
     get size () { return entries.size }
   }

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js'
 import type { RolloutOverride, RolloutState } from '../schemas/rollout.js'
 import { createRules, type RolloutConfig } from './rules.js'
 import { keepSubscribed } from '../backends/keep-subscribed.js'
+import { setBounded } from '../lib/bounded-map.js'
 
 /** Pub/sub channel on which every instance hears of override changes (payload: `project:<id>` or `team:<id>`). */
 export const ROLLOUT_CHANGED_CHANNEL = 'rollout-changed'
@@ -31,10 +32,8 @@ function createCopies<T> (read: (key: string) => Promise<T>, now: () => number, 
     get (key: string): Promise<T> {
       const hit = entries.get(key)
       if (hit && now() - hit.at < ttlMs) return hit.value
-      if (hit) entries.delete(key)
-      else if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!)
       const entry = { at: now(), value: read(key) }
-      entries.set(key, entry)
+      setBounded(entries, key, entry, MAX_ENTRIES)
       // A failed read is not kept: the next request tries again.
       entry.value.catch(() => { if (entries.get(key) === entry) entries.delete(key) })
       return entry.value
