@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
 import fp from 'fastify-plugin'
@@ -10,6 +10,16 @@ import { sendError, toAppError, writeClientError } from '../plugins/errors.js'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
+/**
+ * Ids for requests that bring none: this app's random prefix and a counter, unique across instances
+ * and restarts without a random draw per request (randomUUID was a visible share of a warm request).
+ */
+function requestIds () {
+  const prefix = randomBytes(12).toString('base64url')
+  let count = 0
+  return () => `${prefix}-${(++count).toString(36)}`
+}
+
 export interface BuildOptions extends AppOptions {
   /** Where log lines go (tests capture them); stdout, written asynchronously, by default. */
   logStream?: DestinationStream
@@ -18,6 +28,7 @@ export interface BuildOptions extends AppOptions {
 /** A Fastify instance with the app registered, not listening. Await `.ready()` or `.listen()`. */
 export function buildApp ({ logStream, ...options }: BuildOptions) {
   const { config } = options
+  const nextRequestId = requestIds()
   const fastify = Fastify({
     // One line per completed request (addRequestLog below), and a request's child logger made
     // only when something is written.
@@ -27,7 +38,7 @@ export function buildApp ({ logStream, ...options }: BuildOptions) {
     // Honour a caller's request id when it is harmless, so one id follows a call across services.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : nextRequestId()
     },
     // Longer than any valid path parameter (ProjectId allows 128), so the schema decides, not the router.
     routerOptions: { maxParamLength: 256 },

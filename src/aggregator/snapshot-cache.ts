@@ -21,9 +21,12 @@ export interface SnapshotCacheOptions {
  * Projects are the unit of recency and of invalidation, so both cost one map operation.
  */
 export function createSnapshotCache<T extends Validity> ({ maxEntries, clock, registry }: SnapshotCacheOptions) {
-  const ready = new Map<string, Map<string, T>>()
+  // Per project its views, and when it last moved to the newest end (see RecencyMap: a hit moves it
+  // only once half as many writes as projects held have happened since).
+  const ready = new Map<string, { views: Map<string, T>, stamp: number }>()
   const building = new Map<string, Map<string, Flight<T>>>()
   let size = 0
+  let writes = 0
 
   const builds = new Counter({ name: 'status_snapshot_builds_total', help: 'Status snapshots built (each one set of status reads), by outcome (kept, not_reusable, invalidated, failed)', labelNames: ['outcome'] as const, registers: [registry] })
   const outcomes = { kept: builds.labels('kept'), notReusable: builds.labels('not_reusable'), invalidated: builds.labels('invalidated'), failed: builds.labels('failed') }
@@ -32,27 +35,29 @@ export function createSnapshotCache<T extends Validity> ({ maxEntries, clock, re
   const valid = (value: T) => value.until > performance.now() && value.clockUntil > clock()
 
   function drop (projectId: string) {
-    const views = ready.get(projectId)
-    if (!views) return
-    size -= views.size
+    const held = ready.get(projectId)
+    if (!held) return
+    size -= held.views.size
     ready.delete(projectId)
   }
 
   function keep (projectId: string, view: string, value: T) {
-    let views = ready.get(projectId)
-    if (views) {
+    let held = ready.get(projectId)
+    if (held) {
       ready.delete(projectId)
+      held.stamp = ++writes
     } else {
-      views = new Map()
+      held = { views: new Map(), stamp: ++writes }
     }
+    const { views } = held
     if (!views.has(view)) size++
     views.set(view, value)
-    ready.set(projectId, views)
+    ready.set(projectId, held)
     // Memory stays flat once full: whole projects leave, least recently used first.
     while (size > maxEntries) {
       const oldest = ready.keys().next().value!
       if (oldest === projectId && ready.size === 1) {
-        views.delete(ready.get(oldest)!.keys().next().value!)
+        views.delete(views.keys().next().value!)
         size--
       } else {
         drop(oldest)
@@ -63,18 +68,22 @@ export function createSnapshotCache<T extends Validity> ({ maxEntries, clock, re
   return {
     /** The project's snapshot for this view while it is valid; undefined = build one. Synchronous. */
     get (projectId: string, view: string): T | undefined {
-      const views = ready.get(projectId)
-      const value = views?.get(view)
+      const held = ready.get(projectId)
+      if (held === undefined) return undefined
+      const value = held.views.get(view)
       if (value === undefined) return undefined
       if (!valid(value)) {
-        views!.delete(view)
+        held.views.delete(view)
         size--
-        if (views!.size === 0) ready.delete(projectId)
+        if (held.views.size === 0) ready.delete(projectId)
         return undefined
       }
       // Recency: the map's order is the eviction order.
-      ready.delete(projectId)
-      ready.set(projectId, views!)
+      if (writes - held.stamp >= ready.size >> 1) {
+        ready.delete(projectId)
+        held.stamp = ++writes
+        ready.set(projectId, held)
+      }
       return value
     },
 

@@ -44,6 +44,22 @@ function unstorable (value: unknown): { path: string, message: string } | undefi
 }
 
 /**
+ * The common case, checked without building any path: an object of strings and other scalars (a
+ * query, path parameters, most bodies' outer level) whose keys and strings are all storable.
+ * False sends the value through `unstorable`, which finds and names the problem or looks deeper.
+ */
+function flatAndStorable (value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    if (UNSTORABLE.test(key)) return false
+    const item = (value as Record<string, unknown>)[key]
+    if (typeof item === 'string' ? UNSTORABLE.test(item) : typeof item === 'object' && item !== null) return false
+  }
+  return true
+}
+
+/**
  * Adds one rule to a part's schema: no string in it PostgreSQL cannot store, no nesting past
  * MAX_DEPTH. Whatever a caller sends may end up in a text or jsonb column (link config, action
  * params, a worker's progress), so it is refused here with the other validation errors (400),
@@ -55,6 +71,7 @@ function refusingUnstorable (validate: Validator): Validator {
     const result = validate(data, context)
     check.errors = validate.errors ?? null
     if (result !== true) return result
+    if (flatAndStorable(data)) return true
     const problem = unstorable(data)
     if (problem === undefined) return true
     check.errors = [{ keyword: 'storable', instancePath: problem.path, schemaPath: '#', params: {}, message: problem.message }]

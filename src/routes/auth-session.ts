@@ -4,7 +4,7 @@ import { AppError } from '../errors.js'
 import { BEARER_OR_COOKIE, errorResponses, ref } from '../schemas/common.js'
 import { SetCookie } from '../schemas/http-headers.js'
 import { Session } from '../schemas/session.js'
-import { CSRF_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js'
+import { CSRF_COOKIE, SESSION_COOKIE, type AuthUser } from '../../plugins/auth.js'
 
 /**
  * Browser sessions. The host app, holding a bearer token, exchanges it for an HttpOnly cookie so
@@ -12,6 +12,9 @@ import { CSRF_COOKIE, SESSION_COOKIE } from '../../plugins/auth.js'
  */
 const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const secure = fastify.config.production
+  // The answer, serialized once per verified caller: a user object is shared by every request with
+  // the same credential (plugins/auth.ts), and all the answer says follows from the two.
+  const sessionBodies = new WeakMap<AuthUser, string>()
 
   fastify.post('/api/auth/session', {
     config: { auth: {} },
@@ -48,17 +51,23 @@ const authSessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: BEARER_OR_COOKIE,
       response: { 200: ref(Session), ...errorResponses(400, 401) }
     }
-  }, async (request) => {
+  }, (request, reply) => {
     const user = request.user!
-    const session = request.cookies[SESSION_COOKIE]
-    return {
-      sub: user.sub,
-      roles: user.roles,
-      ...(user.team ? { team: user.team } : {}),
-      via: user.via,
-      expiresAt: user.expiresAt.toISOString(),
-      ...(user.via === 'cookie' && session ? { csrfToken: fastify.auth.csrfTokenFor(session) } : {})
+    let body = sessionBodies.get(user)
+    if (body === undefined) {
+      const session = request.cookies[SESSION_COOKIE]
+      body = reply.serialize({
+        sub: user.sub,
+        roles: user.roles,
+        ...(user.team ? { team: user.team } : {}),
+        via: user.via,
+        expiresAt: user.expiresAt.toISOString(),
+        ...(user.via === 'cookie' && session ? { csrfToken: fastify.auth.csrfTokenFor(session) } : {})
+      }) as string
+      sessionBodies.set(user, body)
     }
+    // A string with its content type is sent as it is (the type provider only knows the object form).
+    reply.type('application/json; charset=utf-8').send(body as never)
   })
 
   fastify.delete('/api/auth/session', {

@@ -67,3 +67,16 @@ t.test('readonlyDate: the shared expiry cannot be changed', async (t) => {
   t.equal(date.getTime(), Date.UTC(2030, 0, 1), 'unchanged')
   t.ok(Object.isFrozen(date), 'frozen')
 })
+
+t.test('two credentials that end alike are never mistaken for each other', async (t) => {
+  const { clock, cache } = setup()
+  const tail = '.' + 's'.repeat(40)
+  const alice = `Bearer header.alice${tail}`
+  const mallory = `Bearer header.mallory${tail}`
+  cache.set(alice, 'alice', clock.now + 60_000, 1)
+  t.equal(cache.get(mallory), undefined, 'the same last characters, another credential: not alice')
+  t.equal(cache.get(alice), 'alice', 'alice is still served')
+  cache.set(mallory, 'mallory', clock.now + 60_000, 1)
+  t.equal(cache.get(mallory), 'mallory')
+  t.equal(cache.get(alice), undefined, 'they take turns in one slot: alice is verified again next time')
+})
