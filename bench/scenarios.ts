@@ -174,13 +174,17 @@ export function rows (outcomes: Outcomes, o: BenchOptions): Row[] {
     if (!runs?.length) continue
     const s304 = spread(runs.map((r) => share(r.service, (c) => c === '304')))
     const s2xx = spread(runs.map((r) => share(r.service, (c) => c.startsWith('2'))))
+    const loadCpu = Math.max(...runs.map((r) => r.service.cpu))
+    const loadNote = `; load generator ≤ ${(loadCpu * 100).toFixed(0)}% of its core` +
+      (loadCpu >= 0.9 ? ' (near saturation: this scenario may be capped by the load generator, which makes its ratio look worse, not better)' : '')
     result.push(latencyRow(titleFor(id, o), String(o.connections), runs.map((r) => r.service), {
       ratio: spread(runs.map((r) => r.service.rps / r.baseline.rps)),
       ...(id === 'floor' ? {} : { hitRate: spread(runs.map((r) => r.lookups?.hitRate ?? NaN)) }),
       note: id === 'notModified'
-        ? `304 share ${pct(s304.median)} (min ${pct(s304.min)})`
+        ? `304 share ${pct(s304.median)} (min ${pct(s304.min)})` + loadNote
         : `200 share ${pct(s2xx.median)}${id === 'floor' ? '; no status work' : ''}` +
-          (id === 'warmGzip' ? `; ${outcomes.warmGzipEncoded ? 'answered gzip-encoded' : 'answered WITHOUT Content-Encoding: gzip'}` : '')
+          (id === 'warmGzip' ? `; ${outcomes.warmGzipEncoded ? 'answered gzip-encoded' : 'answered WITHOUT Content-Encoding: gzip'}` : '') +
+          loadNote
     }))
   }
   const scaling = outcomes.scaling ?? []

@@ -267,6 +267,20 @@ eachBackend(t, 'auth matrix', async (t, backend) => {
       expectError(t, await inject({ method: 'GET', url: linksUrl(project), cookies: { is_session: 'not-a-token' } }), 401, 'UNAUTHENTICATED', 'garbage cookie')
     })
 
+    t.test('GET /api/auth/session: each caller its own answer, the same each time', async (t) => {
+      // The answer is kept per verified caller: the same token as a bearer and as a cookie are two callers.
+      const viaBearer = await inject({ method: 'GET', url: '/api/auth/session', headers: { authorization: `Bearer ${bearer}` } })
+      const viaCookie = await browser({ method: 'GET', url: '/api/auth/session' })
+      const again = await inject({ method: 'GET', url: '/api/auth/session', headers: { authorization: `Bearer ${bearer}` } })
+      t.equal(viaBearer.json().via, 'bearer')
+      t.notOk('csrfToken' in viaBearer.json(), 'a bearer caller gets no CSRF token')
+      t.same([viaCookie.json().via, viaCookie.json().csrfToken], ['cookie', csrf], 'the cookie caller gets its CSRF token')
+      t.equal(again.body, viaBearer.body, 'the same caller, the same answer')
+      t.match(again.headers['content-type'], /^application\/json/)
+      const other = await inject({ method: 'GET', url: '/api/auth/session', headers: as('viewer', project) })
+      t.not(other.json().sub, 'u_browser', 'another token, its own answer')
+    })
+
     const put: InjectOptions = { method: 'PUT', url: linkUrl(project, 'github'), payload: GITHUB }
     const patch: InjectOptions = { method: 'PATCH', url: linkUrl(project, 'github'), payload: { enabled: false } }
     const del: InjectOptions = { method: 'DELETE', url: linkUrl(project, 'github') }
