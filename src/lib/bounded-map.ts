@@ -15,7 +15,8 @@ export function setBounded<K, V> (map: Map<K, V>, key: K, value: V, max: number)
  * happened since it last moved. Until then fewer than half the entries are newer than it, so it
  * is never the next to go (in a map of three or more); and a key asked for again and again costs
  * one Map lookup, not the delete and set of strict recency, which showed in the warm request's
- * profile. An approximation of LRU in the order of the older half only.
+ * profile. An approximate LRU: the order follows when entries last moved, not when they were last
+ * used, so a hit entry may leave before one used less recently, but never while in the newer half.
  */
 export class RecencyMap<K, V> {
   readonly #entries = new Map<K, { value: V, stamp: number }>()
