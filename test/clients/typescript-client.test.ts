@@ -152,3 +152,24 @@ t.test('subscribe() stops on a refusal it cannot fix, and reports it with the er
   t.equal(errors.length, 1)
   t.match(errors[0], { fatal: true, status: 403, body: { code: 'FORBIDDEN' } })
 })
+
+t.test('close() ends the subscription even when the abort never reaches the body being read', async (t) => {
+  // A stream that is open, has said nothing yet, and ignores the fetch's abort signal: only the
+  // reader's own cancel can end the read under way.
+  let cancelled = false
+  const client = createIntegrationStatusClient({
+    baseUrl: 'http://127.0.0.1:9',
+    token: 'not-used',
+    fetch: async () => new Response(new ReadableStream({ cancel () { cancelled = true } }), {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' }
+    })
+  })
+  let opened = false
+  const subscription = client.subscribe('p_close', { open: () => { opened = true } })
+  await eventually(() => opened, 'the stream is open')
+  subscription.close()
+  const settled = await Promise.race([subscription.done.then(() => 'done'), new Promise((resolve) => setTimeout(resolve, 2000, 'still waiting'))])
+  t.equal(settled, 'done', 'done settles after close()')
+  t.ok(cancelled, 'the body was cancelled')
+})

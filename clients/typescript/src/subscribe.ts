@@ -142,6 +142,11 @@ export function subscribeToEvents (transport: StreamTransport, projectId: string
     }, lastEventId)
     const reader = response.body.getReader()
     const decoder = new TextDecoder()
+    // close() ends a read under way itself: the fetch's abort does not always reach a body being
+    // read (seen once under load with Node's fetch: `done` never settled after close()).
+    const cancel = () => { reader.cancel().catch(() => {}) }
+    if (controller.signal.aborted) cancel()
+    else controller.signal.addEventListener('abort', cancel, { once: true })
     try {
       for (;;) {
         const { value, done } = await reader.read()
@@ -150,6 +155,7 @@ export function subscribeToEvents (transport: StreamTransport, projectId: string
         lastEventId = parser.lastEventId
       }
     } finally {
+      controller.signal.removeEventListener('abort', cancel)
       reader.releaseLock()
     }
     return { received }
