@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { Validity } from './aggregator.js'
+import { movesOnHit } from '../lib/bounded-map.js'
 
 interface Flight<T> {
   promise: Promise<T>
@@ -21,8 +22,8 @@ export interface SnapshotCacheOptions {
  * Projects are the unit of recency and of invalidation, so both cost one map operation.
  */
 export function createSnapshotCache<T extends Validity> ({ maxEntries, clock, registry }: SnapshotCacheOptions) {
-  // Per project its views, and when it last moved to the newest end (see RecencyMap: a hit moves it
-  // only once half as many writes as projects held have happened since).
+  // Per project its views, and the write count when it last moved to the newest end (movesOnHit,
+  // RecencyMap's rule: recency by project, size by views, hence an order of its own).
   const ready = new Map<string, { views: Map<string, T>, stamp: number }>()
   const building = new Map<string, Map<string, Flight<T>>>()
   let size = 0
@@ -79,7 +80,7 @@ export function createSnapshotCache<T extends Validity> ({ maxEntries, clock, re
         return undefined
       }
       // Recency: the map's order is the eviction order.
-      if (writes - held.stamp >= ready.size >> 1) {
+      if (movesOnHit(writes, held.stamp, ready.size)) {
         ready.delete(projectId)
         held.stamp = ++writes
         ready.set(projectId, held)

@@ -49,7 +49,8 @@ export function createTokenCache<T> ({ maxEntries, generation, now = Date.now }:
     },
     /** `generationAtVerify` is the generation read before verifying, so a refetch racing it is not missed. */
     set (credential: string, value: T, expiresAtMs: number, generationAtVerify: number) {
-      if (maxEntries === 0 || expiresAtMs <= now()) return
+      // A bound of 0 holds nothing (RecencyMap.set); an expired token is not worth holding.
+      if (expiresAtMs <= now()) return
       entries.set(keyOf(credential), { credential, value, expiresAtMs, generation: generationAtVerify })
     },
     get size () { return entries.size }

@@ -10,6 +10,12 @@ export function setBounded<K, V> (map: Map<K, V>, key: K, value: V, max: number)
 }
 
 /**
+ * RecencyMap's rule, for a cache that keeps its own order (the status snapshots): whether a hit on an
+ * entry last moved at write `stamp` moves it now, `writes` having happened and `held` entries held.
+ */
+export const movesOnHit = (writes: number, stamp: number, held: number) => writes - stamp >= held >> 1
+
+/**
  * A Map bounded to `max` entries that lets the least recently used go first, cheaply on a hit: a
  * hit moves its entry to the newest end only once as many writes as half the entries held have
  * happened since it last moved. Until then fewer than half the entries are newer than it, so it
@@ -31,7 +37,7 @@ export class RecencyMap<K, V> {
   get (key: K): V | undefined {
     const slot = this.#entries.get(key)
     if (slot === undefined) return undefined
-    if (this.#writes - slot.stamp >= this.#entries.size >> 1) {
+    if (movesOnHit(this.#writes, slot.stamp, this.#entries.size)) {
       this.#entries.delete(key)
       slot.stamp = ++this.#writes
       this.#entries.set(key, slot)

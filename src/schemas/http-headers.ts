@@ -21,7 +21,7 @@ export const COMMON_RESPONSE_HEADERS: Record<string, TSchema> = {
   'X-Request-Id': Type.String({
     pattern: '^[\\w.:-]{1,128}$',
     maxLength: 128,
-    description: 'The request\'s id (the caller\'s X-Request-Id when it is harmless, else a UUID); also in error bodies and the logs'
+    description: 'The request\'s id (the caller\'s X-Request-Id when it is harmless, else one made here from a per-process random prefix and a counter); also in error bodies and the logs'
   }),
   'X-Content-Type-Options': Type.Literal('nosniff', { description: 'No MIME sniffing' }),
   'X-Frame-Options': Type.Literal('DENY', { description: 'No framing' }),

@@ -1228,7 +1228,7 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description The request's id (the caller's X-Request-Id when it is harmless, else a UUID); also in error bodies and the logs */
+        /** @description The request's id (the caller's X-Request-Id when it is harmless, else one made here from a per-process random prefix and a counter); also in error bodies and the logs */
         "X-Request-Id": string;
         /** @description No MIME sniffing */
         "X-Content-Type-Options": "nosniff";
